@@ -1,0 +1,29 @@
+import { pino, type Logger, type LoggerOptions } from "pino";
+
+export type { Logger };
+
+/**
+ * JSON logs for every process. Credentials are redacted wherever they could
+ * appear, so a misplaced `log.info({ headers })` cannot leak a key.
+ */
+export function createLogger(options: { name: string; level: string }): Logger {
+  const config: LoggerOptions = {
+    name: options.name,
+    level: options.level,
+    base: { service: options.name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        "req.headers.authorization",
+        "headers.authorization",
+        "authorization",
+        "apiKey",
+        "*.apiKey",
+        "secret",
+        "*.secret",
+      ],
+      censor: "[redacted]",
+    },
+  };
+  return pino(config);
+}

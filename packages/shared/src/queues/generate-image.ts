@@ -1,0 +1,99 @@
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+import { failureSchema, fromFailure, type Failure, type ServiceError } from "../errors/service-error.js";
+import { RESPONSE_FORMATS } from "../wire/images.js";
+
+/**
+ * The generate-image queue: one job per generation request. The API imports
+ * this module to enqueue, the worker to consume; nothing else names the queue.
+ */
+export const GENERATE_IMAGE_QUEUE = "generate-image";
+
+/**
+ * Where a job sits in line. BullMQ serves its plain wait list before any
+ * prioritized job, so synchronous calls (a caller holding a connection) carry
+ * no priority at all and always go first; queued work follows by priority.
+ */
+export const JOB_PRIORITY = {
+  sync: undefined,
+  async: 1,
+  batch: 10,
+} as const;
+export type JobKind = keyof typeof JOB_PRIORITY;
+
+export const generateImagePayloadSchema = z.object({
+  /** Our request id; also the job id, so one request is never queued twice. */
+  requestId: z.string().min(1),
+  workspaceId: z.string().min(1),
+  kind: z.enum(["sync", "async", "batch"]),
+  model: z.string().min(1),
+  prompt: z.string().min(1),
+  n: z.number().int().min(1),
+  size: z.string(),
+  responseFormat: z.enum(RESPONSE_FORMATS),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** Epoch ms after which nobody wants the result: the worker skips or aborts. */
+  deadlineAt: z.number().int(),
+});
+export type GenerateImagePayload = z.infer<typeof generateImagePayloadSchema>;
+
+export const storedImageSchema = z.object({
+  /** Object key in the image store; never the bytes themselves. */
+  key: z.string().min(1),
+  contentType: z.string(),
+  byteLength: z.number().int().nonnegative(),
+  revisedPrompt: z.string().optional(),
+});
+export type StoredImage = z.infer<typeof storedImageSchema>;
+
+export const generateImageResultSchema = z.object({
+  created: z.number().int(),
+  upstream: z.string(),
+  images: z.array(storedImageSchema).min(1),
+});
+export type GenerateImageResult = z.infer<typeof generateImageResultSchema>;
+
+/**
+ * Job options shared by every kind. Jobs are retried once per crash-level
+ * fault only through BullMQ's stalled-job recovery; upstream retries happen
+ * inside the upstream client, so the two layers never multiply.
+ */
+export function generateImageJobOptions(payload: GenerateImagePayload): JobsOptions {
+  const priority = JOB_PRIORITY[payload.kind];
+  return {
+    jobId: payload.requestId,
+    ...(priority === undefined ? {} : { priority }),
+    attempts: 1,
+    // Results hold storage keys only; keep them long enough for late pollers
+    // and debugging, and bounded so Redis memory stays flat under load.
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 24 * 3600, count: 10_000 },
+  };
+}
+
+const FAILURE_PREFIX = "failure:";
+
+/**
+ * BullMQ keeps only a failed job's message (`failedReason`), so a failure with
+ * a public meaning is written there as tagged JSON and read back on the other
+ * side. Anything else (a stalled job, a bug) is our own fault: a plain 500.
+ */
+export function encodeFailure(failure: Failure): string {
+  return FAILURE_PREFIX + JSON.stringify(failure);
+}
+
+export function decodeFailure(failedReason: string | undefined): Failure {
+  if (failedReason?.startsWith(FAILURE_PREFIX)) {
+    try {
+      const parsed = failureSchema.safeParse(JSON.parse(failedReason.slice(FAILURE_PREFIX.length)));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // fall through to the generic failure
+    }
+  }
+  return { code: "internal_error", message: "The server had an error while processing your request.", param: null };
+}
+
+export function failureToError(failedReason: string | undefined): ServiceError {
+  return fromFailure(decodeFailure(failedReason));
+}

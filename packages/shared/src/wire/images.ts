@@ -1,0 +1,140 @@
+import { z } from "zod";
+import type { ModelCatalog } from "../catalog/load.js";
+import type { ModelCard, ParameterSpec } from "../catalog/schema.js";
+import { ServiceError } from "../errors/service-error.js";
+
+/**
+ * `POST /v1/images/generations`, OpenAI's wire shape. Fields every model takes
+ * are checked here; anything else must be declared on the model's card.
+ */
+export const RESPONSE_FORMATS = ["url", "b64_json"] as const;
+export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
+
+/** Fields common to every model. `null` means "use the default", as in OpenAI's SDKs. */
+const commonFieldsSchema = z.object({
+  model: z.string({ error: "model is required and must be a string" }).min(1, "model must not be empty"),
+  prompt: z.string({ error: "prompt is required and must be a string" }).min(1, "prompt must not be empty"),
+  n: z.number({ error: "n must be an integer" }).int("n must be an integer").min(1, "n must be at least 1").nullish(),
+  size: z.string({ error: "size must be a string like '1024x1024'" }).nullish(),
+  response_format: z
+    .enum(RESPONSE_FORMATS, { error: "response_format must be 'url' or 'b64_json'" })
+    .nullish(),
+  user: z.string({ error: "user must be a string" }).max(256, "user must be at most 256 characters").nullish(),
+});
+const COMMON_FIELDS = new Set(Object.keys(commonFieldsSchema.shape));
+
+/** Model-specific parameters after validation, passed through to the upstream. */
+export type ModelParameters = Record<string, string | number | boolean>;
+
+export interface ImageGenerationRequest {
+  model: string;
+  prompt: string;
+  n: number;
+  size: string;
+  responseFormat: ResponseFormat;
+  user: string | undefined;
+  parameters: ModelParameters;
+}
+
+function invalid(message: string, param: string | null): ServiceError {
+  return new ServiceError("invalid_payload", message, { param });
+}
+
+function parameterSchema(name: string, spec: ParameterSpec): z.ZodType<string | number | boolean> {
+  switch (spec.type) {
+    case "string": {
+      const text = z.string({ error: `${name} must be a string` }).max(spec.max_length);
+      return spec.enum ? text.refine((value) => spec.enum!.includes(value), `${name} must be one of: ${spec.enum.join(", ")}`) : text;
+    }
+    case "integer":
+    case "number": {
+      let number = z.number({ error: `${name} must be a ${spec.type}` });
+      if (spec.type === "integer") number = number.int(`${name} must be an integer`);
+      if (spec.minimum !== undefined) number = number.min(spec.minimum, `${name} must be at least ${spec.minimum}`);
+      if (spec.maximum !== undefined) number = number.max(spec.maximum, `${name} must be at most ${spec.maximum}`);
+      return number;
+    }
+    case "boolean":
+      return z.boolean({ error: `${name} must be a boolean` });
+  }
+}
+
+function validateParameters(body: Record<string, unknown>, card: ModelCard): ModelParameters {
+  const parameters: ModelParameters = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (COMMON_FIELDS.has(name) || value === null) continue;
+    const spec = card.parameters[name];
+    if (!spec) {
+      throw invalid(`Unrecognized request argument supplied: ${name}. Model '${card.id}' does not accept it.`, name);
+    }
+    const parsed = parameterSchema(name, spec).safeParse(value);
+    if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? `${name} is invalid`, name);
+    parameters[name] = parsed.data;
+  }
+  return parameters;
+}
+
+/**
+ * Validates a request body against the common schema and the model's card.
+ * Throws a ServiceError naming the offending field; order matches what a
+ * caller fixes first (shape, then model, then model-specific limits).
+ */
+export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog): {
+  request: ImageGenerationRequest;
+  card: ModelCard;
+} {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw invalid("The request body must be a JSON object.", null);
+  }
+  const record = body as Record<string, unknown>;
+  const common = commonFieldsSchema.safeParse(record);
+  if (!common.success) {
+    const issue = common.error.issues[0];
+    const param = typeof issue?.path[0] === "string" ? issue.path[0] : null;
+    throw invalid(issue?.message ?? "The request body is invalid.", param);
+  }
+  const fields = common.data;
+
+  const card = catalog.get(fields.model);
+  if (!card) {
+    throw new ServiceError("model_not_found", `The model '${fields.model}' does not exist or you do not have access to it.`, {
+      param: "model",
+    });
+  }
+  if (fields.prompt.length > card.max_prompt_length) {
+    throw invalid(`prompt must be at most ${card.max_prompt_length} characters for model '${card.id}'.`, "prompt");
+  }
+  const n = fields.n ?? 1;
+  if (n > card.max_n) {
+    throw invalid(`n must be at most ${card.max_n} for model '${card.id}'.`, "n");
+  }
+  const size = fields.size ?? card.default_size;
+  if (!card.sizes.includes(size)) {
+    throw invalid(`size '${size}' is not supported by model '${card.id}'. Supported sizes: ${card.sizes.join(", ")}.`, "size");
+  }
+
+  return {
+    card,
+    request: {
+      model: card.id,
+      prompt: fields.prompt,
+      n,
+      size,
+      responseFormat: fields.response_format ?? "url",
+      user: fields.user ?? undefined,
+      parameters: validateParameters(record, card),
+    },
+  };
+}
+
+export const imageDatumSchema = z.object({
+  url: z.string().optional(),
+  b64_json: z.string().optional(),
+  revised_prompt: z.string().optional(),
+});
+
+export const imagesResponseSchema = z.object({
+  created: z.number().int(),
+  data: z.array(imageDatumSchema),
+});
+export type ImagesResponse = z.infer<typeof imagesResponseSchema>;

@@ -1,0 +1,39 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Unit tests import workspace packages from source, so they run without a
+// build; integration tests drive the built processes (see test/integration).
+const sourceAliases = {
+  "@imagegen/shared": fromRoot("./packages/shared/src/index.ts"),
+  "@imagegen/storage": fromRoot("./packages/storage/src/index.ts"),
+  "@imagegen/simulator": fromRoot("./apps/simulator/src/index.ts"),
+  "@imagegen/local-services": fromRoot("./packages/local-services/src/index.ts"),
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve: { alias: sourceAliases },
+        test: {
+          name: "unit",
+          include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        resolve: { alias: sourceAliases },
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
