@@ -8,3 +8,4 @@ export * from "./wire/models.js";
 export * from "./queues/generate-image.js";
 export * from "./logger.js";
 export * from "./redis.js";
+export * from "./config/env.js";

@@ -1,0 +1,49 @@
+import { commonEnvSchema, parseEnv } from "@imagegen/shared";
+import { checkStorageEnv, storageEnvSchema } from "@imagegen/storage";
+import { z } from "zod";
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+
+const apiEnvSchema = commonEnvSchema
+  .extend(storageEnvSchema.shape)
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    HOST: z.string().default("0.0.0.0"),
+    /** Origin callers use to reach this API; links to filesystem-stored images start with it. */
+    PUBLIC_BASE_URL: z.url().optional(),
+    /** HMAC key for filesystem image links; share it across API replicas. */
+    URL_SIGNING_SECRET: z.string().min(32, "URL_SIGNING_SECRET must be at least 32 characters").optional(),
+    /** Lifetime of `url` responses (presigned S3 links or signed API links). */
+    IMAGE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    /** Largest JSON body accepted; image requests are small. */
+    MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+    /** Keys accepted for the default workspace, comma-separated. Hashed at start-up. */
+    API_KEYS: commaList.default([]),
+    /** One more key for the default workspace; the embedded start prints it. */
+    BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+    /** SHA-256 hex digests of accepted keys, for deployments that keep no plaintext. */
+    API_KEY_SHA256: commaList.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "API_KEY_SHA256 holds hex SHA-256 digests"))).default([]),
+    /** Requests per minute per API key; 0 turns the limit off. */
+    RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+    /** Port of /metrics (kept off the public port); 0 picks a free one. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+    METRICS_HOST: z.string().default("0.0.0.0"),
+  })
+  .superRefine(checkStorageEnv)
+  .superRefine((env, ctx) => {
+    if (env.API_KEYS.length === 0 && !env.BOOTSTRAP_API_KEY && env.API_KEY_SHA256.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["API_KEYS"], message: "no API key configured: set API_KEYS, BOOTSTRAP_API_KEY or API_KEY_SHA256" });
+    }
+    if (env.STORAGE_DRIVER === "fs" && !env.URL_SIGNING_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["URL_SIGNING_SECRET"], message: "URL_SIGNING_SECRET is required when STORAGE_DRIVER=fs" });
+    }
+  })
+  .transform((env) => ({ ...env, PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}` }));
+
+export type ApiConfig = z.infer<typeof apiEnvSchema>;
+
+export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  return parseEnv(apiEnvSchema, env, "api");
+}

@@ -1,0 +1,79 @@
+import type { QueueEvents } from "bullmq";
+
+export type JobOutcome =
+  | { status: "completed"; returnValue: unknown }
+  | { status: "failed"; failedReason: string | undefined }
+  | { status: "timed_out" }
+  | { status: "abandoned" };
+
+export interface CompletionHub {
+  /**
+   * Registers interest in a job's end. Call before enqueueing, so an end that
+   * comes quickly is not missed. Resolves once: on completion, failure,
+   * after `timeoutMs`, or when `signal` aborts (the caller went away).
+   */
+  wait(jobId: string, timeoutMs: number, signal: AbortSignal): Promise<JobOutcome>;
+  readonly waiting: number;
+  close(): void;
+}
+
+interface Waiter {
+  settle(outcome: JobOutcome): void;
+}
+
+/**
+ * Every synchronous request of this API process waits on one shared event
+ * stream (BullMQ's QueueEvents, a single blocking XREAD connection) instead
+ * of a listener or connection each: an end event is looked up in a map.
+ */
+export function createCompletionHub(events: QueueEvents, onChange?: (waiting: number) => void): CompletionHub {
+  const waiters = new Map<string, Waiter>();
+
+  const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+    // QueueEvents hands over the return value as stored: a JSON string.
+    let returnValue = returnvalue;
+    if (typeof returnvalue === "string") {
+      try {
+        returnValue = JSON.parse(returnvalue);
+      } catch {
+        // keep the raw value; the caller's schema check will reject it
+      }
+    }
+    waiters.get(jobId)?.settle({ status: "completed", returnValue });
+  };
+  const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+    waiters.get(jobId)?.settle({ status: "failed", failedReason });
+  };
+  events.on("completed", onCompleted);
+  events.on("failed", onFailed);
+
+  return {
+    wait(jobId, timeoutMs, signal) {
+      return new Promise((resolve) => {
+        const settle = (outcome: JobOutcome) => {
+          if (waiters.get(jobId) !== waiter) return;
+          waiters.delete(jobId);
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          onChange?.(waiters.size);
+          resolve(outcome);
+        };
+        const waiter: Waiter = { settle };
+        const onAbort = () => settle({ status: "abandoned" });
+        const timer = setTimeout(() => settle({ status: "timed_out" }), timeoutMs);
+        waiters.set(jobId, waiter);
+        onChange?.(waiters.size);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      });
+    },
+    get waiting() {
+      return waiters.size;
+    },
+    close() {
+      events.off("completed", onCompleted);
+      events.off("failed", onFailed);
+      for (const waiter of [...waiters.values()]) waiter.settle({ status: "abandoned" });
+    },
+  };
+}

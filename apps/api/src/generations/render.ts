@@ -1,0 +1,27 @@
+import type { GenerateImageResult, ImagesResponse, ResponseFormat } from "@imagegen/shared";
+import { ServiceError } from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+
+/**
+ * The OpenAI `data` array for stored images: a fresh time-limited link per
+ * image for `url`, the bytes read back from storage for `b64_json`.
+ */
+export async function renderImages(
+  result: GenerateImageResult,
+  format: ResponseFormat,
+  store: ImageStore,
+  urlTtlSeconds: number,
+): Promise<ImagesResponse> {
+  try {
+    const data = await Promise.all(
+      result.images.map(async (image) => {
+        const revised = image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt };
+        if (format === "url") return { url: await store.signedUrl(image.key, urlTtlSeconds), ...revised };
+        return { b64_json: (await store.get(image.key)).toString("base64"), ...revised };
+      }),
+    );
+    return { created: result.created, data };
+  } catch (error) {
+    throw new ServiceError("service_unavailable", "Image storage is unavailable. Retry with backoff.", { cause: error });
+  }
+}

@@ -1,0 +1,53 @@
+import { ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
+import type { ErrorRequestHandler, Response } from "express";
+import type { ApiMetrics } from "../metrics.js";
+
+/** body-parser's error types, as the caller should see them. */
+function fromBodyParser(error: { type?: unknown; limit?: unknown }): ServiceError | undefined {
+  switch (error.type) {
+    case "entity.parse.failed":
+      return new ServiceError("invalid_payload", "We could not parse the JSON body of your request. Send valid JSON.");
+    case "entity.too.large":
+      return new ServiceError("invalid_payload", `The request body is too large (limit: ${String(error.limit)} bytes).`);
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new ServiceError("invalid_payload", "The request body must be JSON encoded as UTF-8.");
+    case "request.aborted":
+    case "request.size.invalid":
+      return new ServiceError("invalid_payload", "The request body was incomplete.");
+    default:
+      return undefined;
+  }
+}
+
+export function sendError(res: Response, error: ServiceError, metrics: ApiMetrics): void {
+  if (error.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(error.retryAfterSeconds));
+  metrics.apiErrors.inc({ code: error.code });
+  res.status(error.status).json(toErrorBody(error));
+}
+
+/**
+ * The one place that turns a thrown error into a response. Known failures
+ * keep their meaning; anything else is logged in full and answered with a
+ * plain 500 that carries the request id, never a stack trace.
+ */
+export function errorHandler(metrics: ApiMetrics, baseLog: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const log: Logger = res.locals.log ?? baseLog;
+    let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown });
+    if (!failure) {
+      log.error({ err: error }, "unhandled error");
+      failure = new ServiceError(
+        "internal_error",
+        `The server had an error while processing your request. Request id: ${String(res.locals.requestId)}.`,
+      );
+    } else if (failure.status >= 500) {
+      log.warn({ code: failure.code, err: failure.cause ?? failure }, "request failed");
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, failure, metrics);
+  };
+}

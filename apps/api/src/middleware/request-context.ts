@@ -1,0 +1,35 @@
+import { randomBytes } from "node:crypto";
+import type { Logger } from "@imagegen/shared";
+import type { RequestHandler } from "express";
+import type { ApiMetrics } from "../metrics.js";
+
+/**
+ * Every request gets our own id (`req_` + 24 random hex digits), sent back in
+ * `x-request-id` and carried by a child logger into every log line. A
+ * caller-supplied id is never reused as ours: ids name jobs, and must not be
+ * choosable by a caller.
+ */
+export function newRequestId(): string {
+  return `req_${randomBytes(12).toString("hex")}`;
+}
+
+/** Request id, request-scoped logger, access log and HTTP metrics. */
+export function requestContext(log: Logger, metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const startedAt = process.hrtime.bigint();
+    const requestId = newRequestId();
+    res.locals.requestId = requestId;
+    res.locals.log = log.child({ requestId });
+    res.setHeader("x-request-id", requestId);
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      // Route templates, never raw paths, keep label values bounded.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+      const labels = { route, method: req.method, status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpRequestSeconds.observe(labels, seconds);
+      (res.locals.log as Logger).info({ method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) }, "request");
+    });
+    next();
+  };
+}

@@ -1,0 +1,118 @@
+import {
+  encodeFailure,
+  generateImagePayloadSchema,
+  ServiceError,
+  toFailure,
+  type GenerateImagePayload,
+  type GenerateImageResult,
+  type Logger,
+  type ModelCatalog,
+  type StoredImage,
+} from "@imagegen/shared";
+import { imageObjectKey, type ImageStore } from "@imagegen/storage";
+import { UnrecoverableError, type Job } from "bullmq";
+import type { WorkerMetrics } from "../metrics.js";
+import type { UpstreamRouter } from "../upstreams/router.js";
+
+export interface GenerateImageDeps {
+  catalog: ModelCatalog;
+  router: UpstreamRouter;
+  store: ImageStore;
+  metrics: WorkerMetrics;
+  log: Logger;
+}
+
+async function storeImages(
+  deps: GenerateImageDeps,
+  payload: GenerateImagePayload,
+  createdAt: Date,
+  images: Awaited<ReturnType<UpstreamRouter["generate"]>>["images"],
+): Promise<StoredImage[]> {
+  return Promise.all(
+    images.map(async (image, index) => {
+      const key = imageObjectKey({
+        workspaceId: payload.workspaceId,
+        requestId: payload.requestId,
+        index,
+        createdAt,
+        contentType: image.contentType,
+      });
+      const stopTimer = deps.metrics.storageWriteSeconds.startTimer({ driver: deps.store.driver });
+      try {
+        await deps.store.put(key, image.bytes, image.contentType);
+        stopTimer({ outcome: "ok" });
+      } catch (error) {
+        stopTimer({ outcome: "error" });
+        throw new ServiceError("service_unavailable", "Image storage is unavailable. Retry with backoff.", { cause: error });
+      }
+      return {
+        key,
+        contentType: image.contentType,
+        byteLength: image.bytes.length,
+        ...(image.revisedPrompt === undefined ? {} : { revisedPrompt: image.revisedPrompt }),
+      };
+    }),
+  );
+}
+
+async function run(job: Job, payload: GenerateImagePayload, deps: GenerateImageDeps, log: Logger): Promise<GenerateImageResult> {
+  if (Date.now() >= payload.deadlineAt) {
+    throw new ServiceError("upstream_timeout", "The request expired while waiting in the queue.");
+  }
+  const card = deps.catalog.get(payload.model);
+  if (!card) {
+    // The API and this worker read different model libraries: a deployment fault.
+    throw new ServiceError("model_not_found", `The model '${payload.model}' is not served by this deployment.`, { param: "model" });
+  }
+  const outcome = await deps.router.generate(
+    card,
+    { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters },
+    payload.deadlineAt,
+    log,
+  );
+  if (outcome.images.length < payload.n) {
+    throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
+  }
+  // The job's own timestamp keeps the object keys stable across re-runs.
+  const images = await storeImages(deps, payload, new Date(job.timestamp), outcome.images.slice(0, payload.n));
+  deps.metrics.imagesGenerated.inc({ model: payload.model }, images.length);
+  return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images };
+}
+
+/**
+ * Turns one queued request into stored images. Every failure leaves as an
+ * UnrecoverableError carrying its public meaning: the upstream client has
+ * already retried what was worth retrying, and a crashed worker is covered
+ * by BullMQ's stalled-job recovery, so job-level retries would only
+ * multiply attempts.
+ */
+export function createGenerateImageProcessor(deps: GenerateImageDeps) {
+  return async function processGenerateImage(job: Job): Promise<GenerateImageResult> {
+    const parsed = generateImagePayloadSchema.safeParse(job.data);
+    if (!parsed.success) {
+      deps.log.error({ jobId: job.id, issues: parsed.error.issues }, "job payload does not match the queue contract");
+      throw new UnrecoverableError(encodeFailure(toFailure(new ServiceError("internal_error"))));
+    }
+    const payload = parsed.data;
+    const log = deps.log.child({ requestId: payload.requestId, jobId: job.id, workspace: payload.workspaceId, model: payload.model });
+    deps.metrics.queueWaitSeconds.observe({ kind: payload.kind }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
+    const stopTimer = deps.metrics.generationSeconds.startTimer({ model: payload.model });
+    try {
+      const result = await run(job, payload, deps, log);
+      stopTimer({ outcome: "ok" });
+      deps.metrics.generations.inc({ model: payload.model, outcome: "ok", code: "" });
+      log.info({ upstream: result.upstream, images: result.images.length }, "generation completed");
+      return result;
+    } catch (error) {
+      const failure = error instanceof ServiceError ? error : new ServiceError("internal_error", undefined, { cause: error });
+      stopTimer({ outcome: "error" });
+      deps.metrics.generations.inc({ model: payload.model, outcome: "error", code: failure.code });
+      if (failure.code === "internal_error" || failure.code === "service_unavailable") {
+        log.error({ err: error }, "generation failed");
+      } else {
+        log.warn({ code: failure.code, reason: failure.message }, "generation failed");
+      }
+      throw new UnrecoverableError(encodeFailure(toFailure(failure)));
+    }
+  };
+}

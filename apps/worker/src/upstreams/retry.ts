@@ -1,0 +1,114 @@
+import { ServiceError } from "@imagegen/shared";
+import { UpstreamAttemptError } from "./upstream.js";
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RetryHooks {
+  /** Called before sleeping for a retry; for logs and metrics. */
+  onRetry?(error: UpstreamAttemptError, attempt: number, delayMs: number): void;
+  random?: () => number;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Overload and transient faults are worth another attempt; the caller's own mistakes are not. */
+export function isRetryable(error: UpstreamAttemptError): boolean {
+  switch (error.kind) {
+    case "connection":
+    case "timeout":
+      return true;
+    case "http":
+      return error.details.status === 408 || error.details.status === 429 || (error.details.status ?? 0) >= 500;
+    case "invalid_response":
+      return false;
+  }
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog), capped. */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, runs out of attempts, or
+ * would overrun `deadlineAt`. A `Retry-After` from the upstream replaces the
+ * computed backoff. Only UpstreamAttemptError is retried; the last one is
+ * rethrown for the caller to map.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  deadlineAt: number,
+  signal: AbortSignal,
+  attempt: (attemptNumber: number) => Promise<T>,
+  hooks: RetryHooks = {},
+): Promise<T> {
+  const random = hooks.random ?? Math.random;
+  const now = hooks.now ?? Date.now;
+  const sleep = hooks.sleep ?? sleepFor;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt(attemptNumber);
+    } catch (error) {
+      if (!(error instanceof UpstreamAttemptError) || !isRetryable(error) || attemptNumber >= policy.maxAttempts) {
+        throw error;
+      }
+      const delayMs = error.details.retryAfterMs ?? backoffDelayMs(policy, attemptNumber, random);
+      if (now() + delayMs >= deadlineAt) throw error;
+      hooks.onRetry?.(error, attemptNumber, delayMs);
+      await sleep(delayMs, signal);
+    }
+  }
+}
+
+const MESSAGE_LIMIT = 300;
+
+/** The public meaning of an upstream's final failure. */
+export function toServiceError(error: UpstreamAttemptError): ServiceError {
+  const retryAfterSeconds =
+    error.details.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.details.retryAfterMs / 1000));
+  switch (error.kind) {
+    case "timeout":
+      return new ServiceError("upstream_timeout", undefined, { cause: error });
+    case "connection":
+      return new ServiceError("upstream_unavailable", undefined, { cause: error });
+    case "invalid_response":
+      return new ServiceError("upstream_invalid_response", undefined, { cause: error });
+    case "http": {
+      const status = error.details.status ?? 0;
+      if (status === 400 || status === 413 || status === 422) {
+        // The upstream refused what the caller asked for (e.g. a content
+        // policy): the caller's to fix, and its words are the useful part.
+        const detail = (error.details.upstreamMessage ?? "").slice(0, MESSAGE_LIMIT);
+        return new ServiceError("invalid_payload", detail ? `The model rejected the request: ${detail}` : undefined, { cause: error });
+      }
+      if (status === 408) return new ServiceError("upstream_timeout", undefined, { cause: error });
+      if (status === 429 || status >= 500 || status === 401 || status === 403 || status === 404) {
+        return new ServiceError("upstream_unavailable", undefined, {
+          cause: error,
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        });
+      }
+      return new ServiceError("upstream_invalid_response", undefined, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { ModelParameters } from "@imagegen/shared";
+
+/** What a worker asks of a GPU server, in our own terms. */
+export interface UpstreamImageRequest {
+  /** The model name the upstream knows (may differ from the public id). */
+  model: string;
+  prompt: string;
+  n: number;
+  size: string;
+  parameters: ModelParameters;
+}
+
+export interface GeneratedImage {
+  bytes: Buffer;
+  contentType: string;
+  revisedPrompt?: string | undefined;
+}
+
+/**
+ * One GPU server, whatever protocol it speaks. `generate` makes a single
+ * attempt; retries, slots and deadlines are decided by the caller.
+ */
+export interface ImageUpstream {
+  readonly name: string;
+  readonly protocol: string;
+  generate(request: UpstreamImageRequest, signal: AbortSignal): Promise<GeneratedImage[]>;
+  close(): Promise<void>;
+}
+
+export type UpstreamFailureKind = "http" | "connection" | "timeout" | "invalid_response";
+
+/**
+ * A failed attempt, described well enough to decide whether to retry and
+ * what to tell the caller. Adapters throw only this.
+ */
+export class UpstreamAttemptError extends Error {
+  override name = "UpstreamAttemptError";
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; upstreamMessage?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+  }
+}
+
+/** Sniffs the image type from its first bytes; anything else is not an image. */
+export function imageContentType(bytes: Buffer): string | undefined {
+  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a) return "image/png";
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
+  if (bytes.length >= 12 && bytes.toString("latin1", 0, 4) === "RIFF" && bytes.toString("latin1", 8, 12) === "WEBP") {
+    return "image/webp";
+  }
+  return undefined;
+}

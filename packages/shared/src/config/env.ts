@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** Settings every process (API and worker) reads the same way. */
+export const commonEnvSchema = z.object({
+  /** Redis holding the queues. Use a dedicated instance with `maxmemory-policy noeviction`. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://").default("redis://127.0.0.1:6379"),
+  /** Key prefix for every BullMQ key; lets several deployments share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]{1,64}$/).default("imagegen"),
+  /** The model library file (YAML or JSON). */
+  MODEL_CATALOG_PATH: z.string().min(1).default("config/models.yaml"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How long a graceful shutdown may take before in-flight work is handed back. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+});
+
+/**
+ * Parses the environment once at start-up. On a bad value it throws one
+ * error listing every problem, so an operator fixes them in one go.
+ */
+export function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>, processName: string): z.infer<T> {
+  // Empty strings mean "unset", as they do in most deployment tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new Error(`${processName}: invalid configuration\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { createFsImageStore } from "./fs-store.js";
+import type { ImageStore } from "./image-store.js";
+import { createS3ImageStore } from "./s3-store.js";
+
+const flag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+/** Storage settings, shared by the API and the worker (same env names). */
+export const storageEnvSchema = z.object({
+  STORAGE_DRIVER: z.enum(["fs", "s3"]).default("fs"),
+  /** fs driver: folder holding the images. */
+  STORAGE_FS_ROOT: z.string().min(1).default(".data/images"),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ENDPOINT: z.url().optional(),
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: flag.default(false),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+});
+export type StorageEnv = z.infer<typeof storageEnvSchema>;
+
+/** Checks that belong to the storage settings as a whole; used in superRefine. */
+export function checkStorageEnv(env: StorageEnv, ctx: z.RefinementCtx): void {
+  if (env.STORAGE_DRIVER === "s3" && !env.S3_BUCKET) {
+    ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "S3_BUCKET is required when STORAGE_DRIVER=s3" });
+  }
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["S3_SECRET_ACCESS_KEY"],
+      message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together",
+    });
+  }
+}
+
+export function createImageStore(
+  env: StorageEnv,
+  /** Only processes that hand out links (the API) need these. */
+  fsLinks?: { publicBaseUrl: string; urlSigningSecret: string },
+): ImageStore {
+  if (env.STORAGE_DRIVER === "fs") {
+    return createFsImageStore({ rootDir: env.STORAGE_FS_ROOT, ...fsLinks });
+  }
+  return createS3ImageStore({
+    bucket: env.S3_BUCKET!,
+    region: env.S3_REGION,
+    endpoint: env.S3_ENDPOINT,
+    publicEndpoint: env.S3_PUBLIC_ENDPOINT,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    maxAttempts: env.S3_MAX_ATTEMPTS,
+    credentials:
+      env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+        : undefined,
+  });
+}

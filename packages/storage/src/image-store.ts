@@ -1,0 +1,22 @@
+/**
+ * Where generated images live. Workers write, the API reads (for b64_json)
+ * and hands out time-limited links (for url). Both drivers keep the same
+ * contract so the choice is configuration, not code.
+ */
+export interface ImageStore {
+  readonly driver: "fs" | "s3";
+  put(key: string, body: Buffer, contentType: string): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  /** A GET link that stops working after `ttlSeconds`. */
+  signedUrl(key: string, ttlSeconds: number): Promise<string>;
+  /** Throws when the store cannot be reached; used by readiness checks. */
+  ping(): Promise<void>;
+}
+
+/** Thrown when an object that should exist does not. */
+export class ImageNotFoundError extends Error {
+  override name = "ImageNotFoundError";
+  constructor(readonly key: string) {
+    super(`image ${key} not found in storage`);
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { ImageNotFoundError, type ImageStore } from "./image-store.js";
+
+export interface S3ImageStoreOptions {
+  bucket: string;
+  region: string;
+  /** Set for S3-compatible servers (MinIO, Ceph, R2...); unset for AWS. */
+  endpoint?: string | undefined;
+  /**
+   * Origin that callers can reach, when it differs from the one workers use
+   * (e.g. `http://minio:9000` inside a cluster, a public host outside).
+   * Presigned links are signed for this origin.
+   */
+  publicEndpoint?: string | undefined;
+  forcePathStyle: boolean;
+  /** Static credentials; when absent the SDK's default chain (IAM role, env) is used. */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** SDK attempts per call (its own backoff with jitter). */
+  maxAttempts?: number;
+}
+
+function clientConfig(options: S3ImageStoreOptions, endpoint: string | undefined): S3ClientConfig {
+  return {
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    maxAttempts: options.maxAttempts ?? 3,
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // S3-compatible servers vary in support for the newer flexible
+    // checksums; send them only where the operation requires one.
+    ...(options.endpoint ? { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
+  };
+}
+
+export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
+  const client = new S3Client(clientConfig(options, options.endpoint));
+  // Signing needs no network; a second client only fixes the link's origin.
+  const signer = options.publicEndpoint
+    ? new S3Client(clientConfig(options, options.publicEndpoint))
+    : client;
+
+  return {
+    driver: "s3",
+    async put(key, body, contentType) {
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+    async get(key) {
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
+        if (!object.Body) throw new ImageNotFoundError(key);
+        return Buffer.from(await object.Body.transformToByteArray());
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") {
+          throw new ImageNotFoundError(key);
+        }
+        throw error;
+      }
+    },
+    async signedUrl(key, ttlSeconds) {
+      return getSignedUrl(signer, new GetObjectCommand({ Bucket: options.bucket, Key: key }), { expiresIn: ttlSeconds });
+    },
+    async ping() {
+      await client.send(new HeadBucketCommand({ Bucket: options.bucket }));
+    },
+  };
+}
