@@ -1,0 +1,20 @@
+// Prints "N passed, N failed[, N skipped]" from vitest's JSON report, the line
+// CI reads. Exits non-zero when the report is missing or shows no test ran.
+import { readFileSync } from "node:fs";
+
+const path = process.argv[2];
+let report;
+try {
+  report = JSON.parse(readFileSync(path, "utf8"));
+} catch (error) {
+  console.log(`no test report at ${path}: ${error.message}`);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+// Files that failed to load count as failures too: their tests never ran.
+const failedSuites = (report.testResults ?? []).filter((file) => file.status === "failed" && (file.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + failedSuites;
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(passed === 0 || failed > 0 ? 1 : 0);

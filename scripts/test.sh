@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite (unit and integration) on real servers started
+# locally, or in containers where a Docker engine runs. Ends with the line
+# "N passed, N failed" computed from the test run's own results.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$REPO_ROOT"
+mkdir -p .data
+results=".data/test-results.json"
+rm -f "$results"
+status=0
+VITE_CONFIG_NATIVE_IGNORE_WARNING=true vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+node scripts/summarize-test-results.mjs "$results" || status=1
+exit "$status"

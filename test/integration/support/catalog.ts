@@ -1,0 +1,60 @@
+/** Upstream behaviours the suite needs, one simulator each, and a model card per behaviour. */
+export const SIMULATOR_PROFILES = {
+  healthy: {},
+  flaky: { faults: { failFirstAttemptsPerPrompt: 2, failStatus: 503 } },
+  throttled: { faults: { failFirstAttemptsPerPrompt: 1, failStatus: 429 } },
+  overloaded: { faults: { rateLimitRate: 1, retryAfterSeconds: 1 } },
+  hanging: { faults: { hangRate: 1 } },
+  garbage: { faults: { garbageRate: 1 } },
+  slow: { latencyMs: 3000 },
+} as const;
+export type SimulatorProfile = keyof typeof SIMULATOR_PROFILES;
+
+const FAST_RETRIES = "max_attempts: 3, retry_base_delay_ms: 50, retry_max_delay_ms: 200";
+
+export function testCatalog(simulatorUrls: Record<SimulatorProfile, string>, deadUrl: string): string {
+  const upstream = (name: string, url: string, extra = "") =>
+    `[{ name: ${name}, protocol: openai, base_url: "${url}", model: sim, max_concurrency: 8, timeout_ms: 5000, ${FAST_RETRIES}${extra} }]`;
+  return `
+models:
+  - id: test-sdxl
+    description: Healthy simulated model with every parameter type.
+    sizes: ["256x256", "512x512", "1024x1024"]
+    max_n: 4
+    max_prompt_length: 1000
+    timeout_ms: 30000
+    parameters:
+      seed: { type: integer, minimum: 0, maximum: 4294967295 }
+      negative_prompt: { type: string, max_length: 500 }
+      style: { type: string, enum: [vivid, natural] }
+      guidance_scale: { type: number, minimum: 0, maximum: 30 }
+      steps: { type: integer, minimum: 1, maximum: 150 }
+    upstreams: ${upstream("sim-healthy", simulatorUrls.healthy)}
+  - id: test-single
+    sizes: ["512x512"]
+    max_n: 1
+    upstreams: ${upstream("sim-healthy", simulatorUrls.healthy)}
+  - id: test-flaky
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-flaky", simulatorUrls.flaky)}
+  - id: test-throttled
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-throttled", simulatorUrls.throttled)}
+  - id: test-overloaded
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-overloaded", simulatorUrls.overloaded).replace("max_attempts: 3", "max_attempts: 2")}
+  - id: test-hanging
+    sizes: ["256x256"]
+    timeout_ms: 3000
+    upstreams: ${upstream("sim-hanging", simulatorUrls.hanging).replace("timeout_ms: 5000", "timeout_ms: 400").replace("max_attempts: 3", "max_attempts: 2")}
+  - id: test-garbage
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-garbage", simulatorUrls.garbage)}
+  - id: test-down
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-down", deadUrl)}
+  - id: test-slow
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-slow", simulatorUrls.slow)}
+`;
+}
