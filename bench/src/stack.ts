@@ -1,0 +1,128 @@
+// Starts the system under test on loopback: a private redis-server, two
+// simulators (large noisy PNGs, small PNGs), the worker and the API, each a
+// child process so the load generator never shares an event loop with them.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
+
+export const LARGE_MODEL = "bench-large";
+export const SMALL_MODEL = "bench-small";
+// Long and random-looking enough for the API's key rules; only valid for this run.
+const API_KEY = "bench-key-7f3c9a1e5b2d4c6a";
+const URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
+
+export interface StackOptions {
+  workDir: string;
+  workerConcurrency: number;
+  logLevel: string;
+  /** When set, the API and worker write V8 CPU profiles here when they exit. */
+  cpuProfileDir?: string | undefined;
+}
+
+export interface Stack {
+  apiUrl: string;
+  apiKey: string;
+  apiMetricsUrl: string;
+  workerMetricsUrl: string;
+  simLargeUrl: string;
+  simSmallUrl: string;
+  /** Process ids by role, for CPU accounting; redis by its port. */
+  pids: Record<string, number>;
+  redisPort: number;
+  logDir: string;
+}
+
+/**
+ * Upstream slots sit above the load's concurrency, so the service never
+ * queues in front of the simulator and we measure only its own overhead.
+ */
+function catalogYaml(simLargeUrl: string, simSmallUrl: string): string {
+  return `models:
+  - id: ${LARGE_MODEL}
+    sizes: ["1024x1024"]
+    upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 64, timeout_ms: 30000 }]
+  - id: ${SMALL_MODEL}
+    sizes: ["64x64"]
+    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simSmallUrl}", model: sim, max_concurrency: 128, timeout_ms: 30000 }]
+`;
+}
+
+async function startSimulator(name: string, noise: number | undefined, logDir: string) {
+  const port = await getFreePort();
+  const env: Record<string, string> = { SIM_PORT: String(port), SIM_HOST: "127.0.0.1" };
+  if (noise !== undefined) env.SIM_NOISE = String(noise);
+  const url = `http://127.0.0.1:${port}`;
+  const process = await startNodeService({ name, entry: entry("simulator"), env, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return { url, pid: process.pid };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const logDir = join(options.workDir, "logs");
+  const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
+  // noise 2 at 1024x1024 gives a ~1.05 MB PNG; the default noise keeps 64x64 tiny anyway.
+  const [simLarge, simSmall] = await Promise.all([
+    startSimulator("sim-large", 2, logDir),
+    startSimulator("sim-small", undefined, logDir),
+  ]);
+  const catalogPath = join(options.workDir, "models.yaml");
+  await writeFile(catalogPath, catalogYaml(simLarge.url, simSmall.url));
+
+  const common = {
+    REDIS_URL: redis.url,
+    MODEL_CATALOG_PATH: catalogPath,
+    STORAGE_DRIVER: "fs",
+    STORAGE_FS_ROOT: join(options.workDir, "images"),
+    METRICS_HOST: "127.0.0.1",
+    LOG_LEVEL: options.logLevel,
+    NODE_ENV: "production",
+    ...(options.cpuProfileDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfileDir}` }),
+  };
+  const workerMetricsPort = await getFreePort();
+  const worker = await startNodeService({
+    name: "worker",
+    entry: entry("worker"),
+    env: { ...common, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
+    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
+    logFile: join(logDir, "worker.log"),
+  });
+
+  const apiPort = await getFreePort();
+  const apiMetricsPort = await getFreePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const api = await startNodeService({
+    name: "api",
+    entry: entry("api"),
+    env: {
+      ...common,
+      URL_SIGNING_SECRET,
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: apiUrl,
+      API_KEYS: API_KEY,
+      METRICS_PORT: String(apiMetricsPort),
+    },
+    readyUrl: `${apiUrl}/readyz`,
+    logFile: join(logDir, "api.log"),
+  });
+
+  return {
+    apiUrl,
+    apiKey: API_KEY,
+    apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+    simLargeUrl: simLarge.url,
+    simSmallUrl: simSmall.url,
+    pids: { api: api.pid, worker: worker.pid, "sim-large": simLarge.pid, "sim-small": simSmall.pid },
+    redisPort: redis.port,
+    logDir,
+  };
+}
+
+/** Stops everything startStack started (API first, Redis last). */
+export function stopStack(): Promise<void> {
+  return stopAll();
+}
