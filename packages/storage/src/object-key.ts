@@ -22,11 +22,11 @@ export function imageObjectKey(parts: {
   const extension = EXTENSIONS[parts.contentType];
   if (!extension) throw new Error(`unsupported image type ${parts.contentType}`);
   const day = parts.createdAt.toISOString().slice(0, 10);
-  return `images/${day}/${parts.workspaceId}/${parts.requestId}/${parts.index}.${extension}`;
+  return `images/${day}/${parts.workspaceId}/${parts.requestId}-${parts.index}.${extension}`;
 }
 
 /** Accepts exactly the keys imageObjectKey makes: no traversal, no surprises. */
-export const IMAGE_KEY_PATTERN = /^images\/\d{4}-\d{2}-\d{2}\/[A-Za-z0-9_-]{1,128}\/[A-Za-z0-9_-]{1,128}\/\d{1,3}\.(png|jpg|webp)$/;
+export const IMAGE_KEY_PATTERN = /^images\/\d{4}-\d{2}-\d{2}\/[A-Za-z0-9_-]{1,128}\/[A-Za-z0-9_-]{1,128}-\d{1,3}\.(png|jpg|webp)$/;
 
 /** The media type of an image object, from its key. */
 export function imageContentTypeOfKey(key: string): string {

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createFsImageStore } from "./fs-store.js";
+import { ImageNotFoundError } from "./image-store.js";
+import { imageObjectKey } from "./object-key.js";
+import { verifyImageSignature } from "./url-signing.js";
+
+const root = mkdtempSync(join(tmpdir(), "fs-store-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);
+const secret = "s".repeat(32);
+const store = createFsImageStore({ rootDir: root, publicBaseUrl: "http://api.test/", urlSigningSecret: secret, now: () => nowMs });
+const key = imageObjectKey({ workspaceId: "ws1", requestId: "req_1", index: 0, createdAt: new Date(nowMs), contentType: "image/png" });
+
+describe("filesystem image store", () => {
+  it("reads back what it stored, and overwrites on a re-run of the same job", async () => {
+    await store.put(key, Buffer.from("first"), "image/png");
+    await store.put(key, Buffer.from("second"), "image/png");
+    expect((await store.get(key)).toString()).toBe("second");
+  });
+
+  it("reports a missing image as not found", async () => {
+    const missing = key.replace("req_1", "req_2");
+    await expect(store.get(missing)).rejects.toBeInstanceOf(ImageNotFoundError);
+  });
+
+  it("refuses keys it did not make, so nothing outside its folder can be read", async () => {
+    await expect(store.get("images/../../etc/passwd")).rejects.toBeInstanceOf(ImageNotFoundError);
+    await expect(store.put("../escape.png", Buffer.from("x"), "image/png")).rejects.toBeInstanceOf(ImageNotFoundError);
+  });
+
+  it("signs links for its key and expiry that verify until they expire", async () => {
+    const url = new URL(await store.signedUrl(key, 60));
+    expect(url.origin + url.pathname).toBe(`http://api.test/v1/images/files/${key}`);
+    const expires = url.searchParams.get("expires");
+    const signature = url.searchParams.get("signature");
+    const now = Math.floor(nowMs / 1000);
+    expect(verifyImageSignature(secret, key, expires, signature, now)).toBe("valid");
+    expect(verifyImageSignature(secret, key, expires, signature, now + 61)).toBe("expired");
+    expect(verifyImageSignature("x".repeat(32), key, expires, signature, now)).toBe("invalid");
+    expect(verifyImageSignature(secret, key.replace("-0.", "-1."), expires, signature, now)).toBe("invalid");
+  });
+});
