@@ -147,6 +147,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     simulators: sims.urls,
     logDir,
     rateLimitPerMinute: RATE_LIMIT_PER_MINUTE,
+    redis: { url: redis.url, prefixes: { s3: "it-s3", fs: "it-fs" } },
   };
   project.provide("suite", info);
 

@@ -18,6 +18,7 @@ export interface SuiteInfo {
   simulators: Record<string, string>;
   logDir: string;
   rateLimitPerMinute: number;
+  redis: { url: string; prefixes: Record<"s3" | "fs", string> };
 }
 
 declare module "vitest" {
@@ -47,4 +48,9 @@ export async function scrapeMetric(url: string, series: string): Promise<number 
     if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
   }
   return undefined;
+}
+
+/** The Redis the suite's stacks share, with the BullMQ key prefix of each stack. */
+export function redisInfo(): { url: string; prefixes: Record<"s3" | "fs", string> } {
+  return suite().redis;
 }
