@@ -9,6 +9,11 @@ mkdir -p .data
 results=".data/test-results.json"
 rm -f "$results"
 status=0
+# Types first (tests included; the package builds skip test files).
+if ! tsc -p tsconfig.typecheck.json; then
+  echo "type check failed" >&2
+  status=1
+fi
 VITE_CONFIG_NATIVE_IGNORE_WARNING=true vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
 node scripts/summarize-test-results.mjs "$results" || status=1
 exit "$status"

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
-import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
+import { apiErrorOf } from "./support/api-error.js";
 import { openaiClient, suite } from "./support/context.js";
 
 /** Sends a raw HTTP request so the test controls every byte (headers, framing, bodies). */
@@ -14,14 +14,6 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
   return { status: response.status, headers: response.headers, body: (await response.json()) as { error: Record<string, unknown> } };
 }
 
-async function caught(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
 
 function expectEnvelope(body: { error: Record<string, unknown> }, code: string, param: string | null = null) {
   expect(body.error).toMatchObject({ code, param });
@@ -31,7 +23,7 @@ function expectEnvelope(body: { error: Record<string, unknown> }, code: string, 
 
 describe("the seed's error table, produced by real causes and read by the openai client", () => {
   it("400 invalid_payload when the model does not support the size", async () => {
-    const error = await caught(openaiClient(suite().stacks.s3).images.generate({ model: "test-single", prompt: "p", size: "1024x1024" }));
+    const error = await apiErrorOf(openaiClient(suite().stacks.s3).images.generate({ model: "test-single", prompt: "p", size: "1024x1024" }));
     expect(error.status).toBe(400);
     expect(error.code).toBe("invalid_payload");
     expect(error.param).toBe("size");
@@ -39,13 +31,13 @@ describe("the seed's error table, produced by real causes and read by the openai
   });
 
   it("401 unauthorized for a wrong key", async () => {
-    const error = await caught(openaiClient(suite().stacks.s3, "sk-wrong-key-0000000000").images.generate({ model: "test-sdxl", prompt: "p" }));
+    const error = await apiErrorOf(openaiClient(suite().stacks.s3, "sk-wrong-key-0000000000").images.generate({ model: "test-sdxl", prompt: "p" }));
     expect(error.status).toBe(401);
     expect(error.code).toBe("unauthorized");
   });
 
   it("404 model_not_found for an unknown model", async () => {
-    const error = await caught(openaiClient(suite().stacks.s3).images.generate({ model: "dall-e-17", prompt: "p" }));
+    const error = await apiErrorOf(openaiClient(suite().stacks.s3).images.generate({ model: "dall-e-17", prompt: "p" }));
     expect(error.status).toBe(404);
     expect(error.code).toBe("model_not_found");
     expect(error.param).toBe("model");
@@ -58,7 +50,7 @@ describe("the seed's error table, produced by real causes and read by the openai
       const { response } = await client.images.generate({ model: "test-single", prompt: `within budget ${i}` }).withResponse();
       expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(String(rateLimitPerMinute - i - 1));
     }
-    const error = await caught(client.images.generate({ model: "test-single", prompt: "over budget" }));
+    const error = await apiErrorOf(client.images.generate({ model: "test-single", prompt: "over budget" }));
     expect(error.status).toBe(429);
     expect(error.code).toBe("rate_limited");
     expect(Number(error.headers?.get("retry-after"))).toBeGreaterThan(0);
@@ -66,7 +58,7 @@ describe("the seed's error table, produced by real causes and read by the openai
   });
 
   it("503 upstream_unavailable when no upstream answers", async () => {
-    const error = await caught(openaiClient(suite().stacks.s3).images.generate({ model: "test-down", prompt: "p", size: "256x256" }));
+    const error = await apiErrorOf(openaiClient(suite().stacks.s3).images.generate({ model: "test-down", prompt: "p", size: "256x256" }));
     expect(error.status).toBe(503);
     expect(error.code).toBe("upstream_unavailable");
   });

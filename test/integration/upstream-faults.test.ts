@@ -1,15 +1,7 @@
-import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
+import { apiErrorOf } from "./support/api-error.js";
 import { openaiClient, scrapeMetric, simulatorStats, suite } from "./support/context.js";
 
-async function caught(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
 
 const generate = (model: string, prompt: string) =>
   openaiClient(suite().stacks.s3).images.generate({ model, prompt, size: "256x256", response_format: "b64_json" });
@@ -30,26 +22,26 @@ describe("upstream faults, against simulators that misbehave on purpose", () => 
   });
 
   it("answers 503 upstream_unavailable with Retry-After when the upstream stays overloaded", async () => {
-    const error = await caught(generate("test-overloaded", "always 429"));
+    const error = await apiErrorOf(generate("test-overloaded", "always 429"));
     expect(error.status).toBe(503);
     expect(error.code).toBe("upstream_unavailable");
     expect(Number(error.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
   });
 
   it("answers 504 upstream_timeout when the upstream never answers", async () => {
-    const error = await caught(generate("test-hanging", "hang"));
+    const error = await apiErrorOf(generate("test-hanging", "hang"));
     expect(error.status).toBe(504);
     expect(error.code).toBe("upstream_timeout");
   });
 
   it("answers 502 upstream_invalid_response when the upstream returns garbage", async () => {
-    const error = await caught(generate("test-garbage", "garbage"));
+    const error = await apiErrorOf(generate("test-garbage", "garbage"));
     expect(error.status).toBe(502);
     expect(error.code).toBe("upstream_invalid_response");
   });
 
   it("answers 503 upstream_unavailable when nothing listens at the upstream's address", async () => {
-    const error = await caught(generate("test-down", "nobody home"));
+    const error = await apiErrorOf(generate("test-down", "nobody home"));
     expect(error.status).toBe(503);
     expect(error.code).toBe("upstream_unavailable");
   });

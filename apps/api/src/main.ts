@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import { createLogger, createRedisConnection, GENERATE_IMAGE_QUEUE, loadModelCatalog } from "@imagegen/shared";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { Queue, QueueEvents } from "bullmq";
 import { createApp } from "./app.js";
@@ -73,28 +73,21 @@ async function main(): Promise<void> {
   const port = await listen(server, config.PORT, config.HOST);
   log.info({ port, metricsPort, models: catalog.models.map((model) => model.id), storage: store.driver }, "api listening");
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down: refusing new connections, finishing in-flight requests");
-    const forceAfter = setTimeout(() => {
-      log.warn("shutdown timed out; closing remaining connections");
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    forceAfter.unref();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    metricsServer.close();
-    hub.close();
-    await events.close();
-    await queue.close();
-    await Promise.allSettled([producer.quit(), eventsConnection.quit()]);
-    log.info("api stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  exitGracefullyOnSignals({
+    log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    timeoutMessage: "shutdown timed out; closing remaining connections",
+    stop: async () => {
+      // Refuse new connections, let in-flight requests finish their waits.
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      metricsServer.close();
+      hub.close();
+      await events.close();
+      await queue.close();
+      await Promise.allSettled([producer.quit(), eventsConnection.quit()]);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

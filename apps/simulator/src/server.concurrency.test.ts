@@ -1,31 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { SimulatorOptionsInput } from "./config.js";
-import { createSimulator, type Simulator } from "./server.js";
+import { generateTiny, useSimulators, waitFor } from "./test-harness.js";
 
-let simulator: Simulator | undefined;
-afterEach(async () => {
-  await simulator?.close();
-  simulator = undefined;
-});
-
-async function start(options: SimulatorOptionsInput = {}): Promise<{ url: string; sim: Simulator }> {
-  const sim = createSimulator(options);
-  simulator = sim;
-  return { url: (await sim.listen(0)).url, sim };
-}
-
-function generate(url: string, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${url}/v1/images/generations`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "sim", prompt: "slots", size: "8x8", response_format: "b64_json" }),
-    ...(signal ? { signal } : {}),
-  });
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+const start = useSimulators();
+const generate = (url: string, signal?: AbortSignal) => generateTiny(url, "slots", signal);
 
 describe("maxConcurrency", () => {
   it("rejects requests beyond the slots with 429 + Retry-After while the slots are held", async () => {

@@ -1,31 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { SimulatorOptionsInput } from "./config.js";
-import { createSimulator, type Simulator } from "./server.js";
+import { generateTiny as generate, useSimulators, waitFor } from "./test-harness.js";
 
-let simulator: Simulator | undefined;
-afterEach(async () => {
-  await simulator?.close();
-  simulator = undefined;
-});
-
-async function start(options: SimulatorOptionsInput = {}): Promise<{ url: string; sim: Simulator }> {
-  const sim = createSimulator(options);
-  simulator = sim;
-  return { url: (await sim.listen(0)).url, sim };
-}
-
-function generate(url: string, prompt = "a lighthouse", signal?: AbortSignal): Promise<Response> {
-  return fetch(`${url}/v1/images/generations`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "sim", prompt, size: "8x8", response_format: "b64_json" }),
-    ...(signal ? { signal } : {}),
-  });
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+const start = useSimulators();
 
 describe("injected faults", () => {
   it("errorRate 1 answers 500 in the OpenAI envelope", async () => {
@@ -96,10 +72,10 @@ describe("injected faults", () => {
 
   it("the same seed gives the same fault sequence", async () => {
     const run = async () => {
-      const { url } = await start({ seed: 99, faults: { errorRate: 0.5 } });
+      const { url, sim } = await start({ seed: 99, faults: { errorRate: 0.5 } });
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) statuses.push((await generate(url)).status);
-      await simulator?.close();
+      await sim.close();
       return statuses;
     };
     const first = await run();

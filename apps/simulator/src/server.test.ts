@@ -1,17 +1,15 @@
 import { PNG } from "pngjs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SimulatorOptionsInput } from "./config.js";
-import { createSimulator, type Simulator } from "./server.js";
+import type { Simulator } from "./server.js";
+import { useSimulators } from "./test-harness.js";
 
+const startSimulator = useSimulators();
 let simulator: Simulator | undefined;
-afterEach(async () => {
-  await simulator?.close();
-  simulator = undefined;
-});
-
 async function start(options: SimulatorOptionsInput = {}): Promise<string> {
-  simulator = createSimulator(options);
-  return (await simulator.listen(0)).url;
+  const started = await startSimulator(options);
+  simulator = started.sim;
+  return started.url;
 }
 
 function generate(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -1,4 +1,4 @@
-import { createLogger, createRedisConnection, GENERATE_IMAGE_QUEUE, loadModelCatalog } from "@imagegen/shared";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { Worker } from "bullmq";
 import { loadWorkerConfig } from "./config.js";
@@ -48,27 +48,19 @@ async function main(): Promise<void> {
     "worker started",
   );
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight jobs");
-    const forceAfter = setTimeout(() => {
-      // Jobs still running keep their locks until they lapse; BullMQ's
-      // stalled-job check then hands them to another worker.
-      log.warn("shutdown timed out; in-flight jobs will be picked up by another worker");
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    forceAfter.unref();
-    await worker.close();
-    await router.close();
-    health.close();
-    await connection.quit().catch(() => connection.disconnect());
-    log.info("worker stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  exitGracefullyOnSignals({
+    log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // Jobs still running keep their locks until they lapse; BullMQ's
+    // stalled-job check then hands them to another worker.
+    timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
+    stop: async () => {
+      await worker.close();
+      await router.close();
+      health.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  });
 }
 
 main().catch((error: unknown) => {

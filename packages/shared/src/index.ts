@@ -9,3 +9,4 @@ export * from "./queues/generate-image.js";
 export * from "./logger.js";
 export * from "./redis.js";
 export * from "./config/env.js";
+export * from "./process/shutdown.js";
