@@ -27,6 +27,15 @@ describe("filesystem image store", () => {
     await expect(store.get(missing)).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
+  it("deletes an image, and treats deleting it again as done", async () => {
+    const doomed = key.replace("req_1", "req_doomed");
+    await store.put(doomed, Buffer.from("bytes"), "image/png");
+    await store.delete(doomed);
+    await expect(store.get(doomed)).rejects.toBeInstanceOf(ImageNotFoundError);
+    await expect(store.delete(doomed)).resolves.toBeUndefined();
+    await expect(store.delete("images/../../etc/passwd")).rejects.toBeInstanceOf(ImageNotFoundError);
+  });
+
   it("refuses keys it did not make, so nothing outside its folder can be read", async () => {
     await expect(store.get("images/../../etc/passwd")).rejects.toBeInstanceOf(ImageNotFoundError);
     await expect(store.put("../escape.png", Buffer.from("x"), "image/png")).rejects.toBeInstanceOf(ImageNotFoundError);

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { access, constants, mkdir, readFile } from "node:fs/promises";
+import { access, constants, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { ImageNotFoundError, type ImageStore } from "./image-store.js";
 import { isImageObjectKey } from "./object-key.js";
@@ -59,6 +59,10 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ImageNotFoundError(key);
         throw error;
       }
+    },
+    async delete(key) {
+      // force: a missing file is already deleted.
+      await rm(pathFor(key), { force: true });
     },
     async signedUrl(key, ttlSeconds) {
       pathFor(key);

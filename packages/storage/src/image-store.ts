@@ -7,6 +7,8 @@ export interface ImageStore {
   readonly driver: "fs" | "s3";
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   get(key: string): Promise<Buffer>;
+  /** Removes an image; a key that does not exist is not an error (deletes are retried and repeated). */
+  delete(key: string): Promise<void>;
   /** A GET link that stops working after `ttlSeconds`. */
   signedUrl(key: string, ttlSeconds: number): Promise<string>;
   /** Throws when the store cannot be reached; used by readiness checks. */

@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   NoSuchKey,
@@ -27,7 +28,7 @@ export interface S3ImageStoreOptions {
   maxAttempts?: number;
 }
 
-function clientConfig(options: S3ImageStoreOptions, endpoint: string | undefined): S3ClientConfig {
+export function clientConfig(options: S3ImageStoreOptions, endpoint: string | undefined): S3ClientConfig {
   return {
     region: options.region,
     forcePathStyle: options.forcePathStyle,
@@ -63,6 +64,10 @@ export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
         }
         throw error;
       }
+    },
+    async delete(key) {
+      // S3 answers 204 for a missing key too, so deletes are idempotent.
+      await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key }));
     },
     async signedUrl(key, ttlSeconds) {
       return getSignedUrl(signer, new GetObjectCommand({ Bucket: options.bucket, Key: key }), { expiresIn: ttlSeconds });

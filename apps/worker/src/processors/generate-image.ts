@@ -10,8 +10,9 @@ import {
   type StoredImage,
 } from "@imagegen/shared";
 import { imageObjectKey, type ImageStore } from "@imagegen/storage";
-import { UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { WorkerMetrics } from "../metrics.js";
+import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 
 export interface GenerateImageDeps {
@@ -20,15 +21,28 @@ export interface GenerateImageDeps {
   store: ImageStore;
   metrics: WorkerMetrics;
   log: Logger;
+  /** Longest total wait of queued work for an upstream to recover (UPSTREAM_RECOVERY_WAIT_MS). */
+  recoveryWaitMs?: number;
 }
 
+/** Job data field (outside the queue contract, which ignores it) holding when the job first waited for recovery. */
+const WAIT_SINCE_FIELD = "upstreamWaitSinceMs";
+
+/** Shortest wait before a deferred job looks again, so a flapping pool cannot spin jobs through Redis. */
+const MIN_DEFER_MS = 500;
+
+/**
+ * Stores every image or none: when one write fails, the ones already
+ * written are deleted, so a failed request leaves no unreferenced objects.
+ */
 async function storeImages(
   deps: GenerateImageDeps,
   payload: GenerateImagePayload,
   createdAt: Date,
   images: Awaited<ReturnType<UpstreamRouter["generate"]>>["images"],
 ): Promise<StoredImage[]> {
-  return Promise.all(
+  const written: string[] = [];
+  const results = await Promise.allSettled(
     images.map(async (image, index) => {
       const key = imageObjectKey({
         workspaceId: payload.workspaceId,
@@ -40,6 +54,7 @@ async function storeImages(
       const stopTimer = deps.metrics.storageWriteSeconds.startTimer({ driver: deps.store.driver });
       try {
         await deps.store.put(key, image.bytes, image.contentType);
+        written.push(key);
         stopTimer({ outcome: "ok" });
       } catch (error) {
         stopTimer({ outcome: "error" });
@@ -53,9 +68,35 @@ async function storeImages(
       };
     }),
   );
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed === undefined) return results.map((result) => (result as PromiseFulfilledResult<StoredImage>).value);
+  await Promise.all(
+    written.map((key) => deps.store.delete(key).catch((error: unknown) => deps.log.error({ err: error, key }, "could not delete the image of a failed request"))),
+  );
+  throw failed.reason;
 }
 
-async function run(job: Job, payload: GenerateImagePayload, deps: GenerateImageDeps, log: Logger): Promise<GenerateImageResult> {
+/**
+ * Every upstream of the model is out. A caller holding a connection gets
+ * 503 at once; queued work goes back to the queue until the first upstream
+ * may be back (bounded by its deadline), without spending an attempt.
+ */
+async function deferOrFail(job: Job, token: string | undefined, payload: GenerateImagePayload, error: NoHealthyUpstreamError, deps: GenerateImageDeps, log: Logger): Promise<never> {
+  const retryAtMs = Math.max(error.retryAtMs, Date.now() + MIN_DEFER_MS);
+  const retryAfterSeconds = Math.max(1, Math.ceil((retryAtMs - Date.now()) / 1000));
+  const since = typeof job.data?.[WAIT_SINCE_FIELD] === "number" ? (job.data[WAIT_SINCE_FIELD] as number) : Date.now();
+  const waitUntilMs = Math.min(payload.deadlineAt, since + (deps.recoveryWaitMs ?? 0));
+  if (payload.kind !== "sync" && token !== undefined && retryAtMs < waitUntilMs) {
+    if (job.data?.[WAIT_SINCE_FIELD] === undefined) await job.updateData({ ...job.data, [WAIT_SINCE_FIELD]: since });
+    await job.moveToDelayed(retryAtMs, token);
+    deps.metrics.jobsDeferred.inc({ model: payload.model });
+    log.info({ retryAtMs }, "no healthy upstream; job waits for recovery");
+    throw new DelayedError();
+  }
+  throw new ServiceError("upstream_unavailable", undefined, { retryAfterSeconds, cause: error });
+}
+
+async function run(job: Job, token: string | undefined, payload: GenerateImagePayload, deps: GenerateImageDeps, log: Logger): Promise<GenerateImageResult> {
   if (Date.now() >= payload.deadlineAt) {
     throw new ServiceError("upstream_timeout", "The request expired while waiting in the queue.");
   }
@@ -64,12 +105,9 @@ async function run(job: Job, payload: GenerateImagePayload, deps: GenerateImageD
     // The API and this worker read different model libraries: a deployment fault.
     throw new ServiceError("model_not_found", `The model '${payload.model}' is not served by this deployment.`, { param: "model" });
   }
-  const outcome = await deps.router.generate(
-    card,
-    { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters },
-    payload.deadlineAt,
-    log,
-  );
+  const outcome = await deps.router
+    .generate(card, { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters }, payload.deadlineAt, log)
+    .catch((error: unknown) => (error instanceof NoHealthyUpstreamError ? deferOrFail(job, token, payload, error, deps, log) : Promise.reject(error)));
   if (outcome.images.length < payload.n) {
     throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
   }
@@ -87,7 +125,7 @@ async function run(job: Job, payload: GenerateImagePayload, deps: GenerateImageD
  * multiply attempts.
  */
 export function createGenerateImageProcessor(deps: GenerateImageDeps) {
-  return async function processGenerateImage(job: Job): Promise<GenerateImageResult> {
+  return async function processGenerateImage(job: Job, token?: string): Promise<GenerateImageResult> {
     const parsed = generateImagePayloadSchema.safeParse(job.data);
     if (!parsed.success) {
       deps.log.error({ jobId: job.id, issues: parsed.error.issues }, "job payload does not match the queue contract");
@@ -98,12 +136,15 @@ export function createGenerateImageProcessor(deps: GenerateImageDeps) {
     deps.metrics.queueWaitSeconds.observe({ kind: payload.kind }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
     const stopTimer = deps.metrics.generationSeconds.startTimer({ model: payload.model });
     try {
-      const result = await run(job, payload, deps, log);
+      // job.token too: a wrapping processor may not pass the lock token on.
+      const result = await run(job, token ?? job.token, payload, deps, log);
       stopTimer({ outcome: "ok" });
       deps.metrics.generations.inc({ model: payload.model, outcome: "ok", code: "" });
       log.info({ upstream: result.upstream, images: result.images.length }, "generation completed");
       return result;
     } catch (error) {
+      // Back to the queue, not a failure: BullMQ reschedules it without counting an attempt.
+      if (error instanceof DelayedError) throw error;
       const failure = error instanceof ServiceError ? error : new ServiceError("internal_error", undefined, { cause: error });
       stopTimer({ outcome: "error" });
       deps.metrics.generations.inc({ model: payload.model, outcome: "error", code: failure.code });

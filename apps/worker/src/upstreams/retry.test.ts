@@ -58,6 +58,21 @@ describe("upstream retries", () => {
     expect(delays).toEqual([2500]);
   });
 
+  it("fails over at once, without this server's Retry-After, and retries garbage elsewhere", async () => {
+    const delays: number[] = [];
+    const upstream = failing([
+      new UpstreamAttemptError("http", "busy", { status: 429, retryAfterMs: 30_000 }),
+      new UpstreamAttemptError("invalid_response", "garbage"),
+    ]);
+    await withRetries(policy, Date.now() + 5000, new AbortController().signal, upstream.attempt, {
+      ...noSleep,
+      canFailOver: () => true,
+      onRetry: (_error, _attempt, delayMs) => delays.push(delayMs),
+    });
+    expect(upstream.calls).toBe(3);
+    expect(delays).toEqual([50, 100]);
+  });
+
   it("gives up rather than sleep past the request's deadline", async () => {
     const upstream = failing([new UpstreamAttemptError("http", "busy", { status: 429, retryAfterMs: 30_000 })]);
     await expect(withRetries(policy, Date.now() + 1000, new AbortController().signal, upstream.attempt, noSleep)).rejects.toThrow("busy");

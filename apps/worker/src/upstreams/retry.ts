@@ -10,6 +10,12 @@ export interface RetryPolicy {
 export interface RetryHooks {
   /** Called before sleeping for a retry; for logs and metrics. */
   onRetry?(error: UpstreamAttemptError, attempt: number, delayMs: number): void;
+  /**
+   * Whether the next attempt can go to another upstream. Then garbage from
+   * this one is worth a retry elsewhere, and its Retry-After (which speaks
+   * for this server only) does not hold the retry back.
+   */
+  canFailOver?(error: UpstreamAttemptError): boolean;
   random?: () => number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -34,7 +40,7 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
   return Math.floor(random() * ceiling);
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -52,8 +58,9 @@ function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Runs `attempt` until it succeeds, fails for good, runs out of attempts, or
  * would overrun `deadlineAt`. A `Retry-After` from the upstream replaces the
- * computed backoff. Only UpstreamAttemptError is retried; the last one is
- * rethrown for the caller to map.
+ * computed backoff unless the retry fails over to another upstream. Only
+ * UpstreamAttemptError is retried; the last one is rethrown for the caller
+ * to map.
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
@@ -69,10 +76,11 @@ export async function withRetries<T>(
     try {
       return await attempt(attemptNumber);
     } catch (error) {
-      if (!(error instanceof UpstreamAttemptError) || !isRetryable(error) || attemptNumber >= policy.maxAttempts) {
-        throw error;
-      }
-      const delayMs = error.details.retryAfterMs ?? backoffDelayMs(policy, attemptNumber, random);
+      if (!(error instanceof UpstreamAttemptError) || attemptNumber >= policy.maxAttempts) throw error;
+      const failOver = hooks.canFailOver?.(error) ?? false;
+      if (!isRetryable(error) && !(failOver && error.kind === "invalid_response")) throw error;
+      const backoffMs = backoffDelayMs(policy, attemptNumber, random);
+      const delayMs = failOver ? backoffMs : (error.details.retryAfterMs ?? backoffMs);
       if (now() + delayMs >= deadlineAt) throw error;
       hooks.onRetry?.(error, attemptNumber, delayMs);
       await sleep(delayMs, signal);

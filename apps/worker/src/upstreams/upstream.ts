@@ -24,6 +24,12 @@ export interface ImageUpstream {
   readonly name: string;
   readonly protocol: string;
   generate(request: UpstreamImageRequest, signal: AbortSignal): Promise<GeneratedImage[]>;
+  /**
+   * A cheap readiness check in the protocol's own terms — never a
+   * generation. Resolves when the server can take work; throws an
+   * UpstreamAttemptError otherwise.
+   */
+  probe(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CatalogError, parseModelCatalog } from "./load.js";
 
@@ -48,5 +51,51 @@ describe("model library file", () => {
   it("rejects duplicate model ids", () => {
     const text = minimal() + minimal().replace("models:\n", "");
     expect(() => parseModelCatalog(text, {})).toThrow(/duplicate model id 'm1'/);
+  });
+});
+
+describe("upstream pools in the model library", () => {
+  const pool = `
+models:
+  - id: m1
+    sizes: ["512x512"]
+    upstreams:
+      - { name: a, protocol: openai, base_url: "http://a:1" }
+      - name: b
+        protocol: a1111
+        base_url: "http://b:1"
+        weight: 2
+        max_images_per_request: 2
+        circuit_breaker: { consecutive_failures: 3 }
+        health_check: { interval_ms: 1000 }
+`;
+
+  it("fills weight, breaker and probe defaults per upstream", () => {
+    const [a, b] = parseModelCatalog(pool, {}).get("m1")!.upstreams;
+    expect(a).toMatchObject({ weight: 1, circuit_breaker: { consecutive_failures: 5, cooldown_ms: 10_000 }, health_check: { enabled: true } });
+    expect(a!.max_images_per_request).toBeUndefined();
+    expect(b).toMatchObject({ weight: 2, max_images_per_request: 2, circuit_breaker: { consecutive_failures: 3, failure_rate: 0.5 } });
+    expect(b!.health_check).toMatchObject({ interval_ms: 1000, timeout_ms: 2000 });
+  });
+
+  it("requires a workflow for comfyui and reads it from a file next to the library", () => {
+    const dir = mkdtempSync(join(tmpdir(), "catalog-"));
+    writeFileSync(join(dir, "flow.json"), JSON.stringify({ "6": { class_type: "CLIPTextEncode", inputs: { text: "" } } }));
+    const comfy = (workflow: string) =>
+      `models:\n  - id: c\n    sizes: ["512x512"]\n    upstreams:\n      - { name: c, protocol: comfyui, base_url: "http://c:1"${workflow} }\n`;
+    expect(() => parseModelCatalog(comfy(""), {}, "models.yaml", dir)).toThrow(/comfyui needs a workflow/);
+    const card = parseModelCatalog(comfy(', workflow: { template: flow.json, inputs: { prompt: "6.text" } }'), {}, "models.yaml", dir).get("c")!;
+    expect(card.upstreams[0]!.workflow!.template).toEqual({ "6": { class_type: "CLIPTextEncode", inputs: { text: "" } } });
+    expect(() => parseModelCatalog(comfy(', workflow: { template: missing.json, inputs: { prompt: "6.text" } }'), {}, "models.yaml", dir)).toThrow(
+      /cannot read workflow missing.json/,
+    );
+    expect(() => parseModelCatalog(comfy(', workflow: { template: flow.json, inputs: { prompt: "text" } }'), {}, "models.yaml", dir)).toThrow(
+      /node id/,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rejects the same upstream listed twice in one model", () => {
+    expect(() => parseModelCatalog(pool.replace("name: b", "name: a"), {})).toThrow(/listed twice/);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { catalogFileSchema, type ModelCard } from "./schema.js";
@@ -42,11 +43,38 @@ function interpolateEnv(value: unknown, env: Record<string, string | undefined>,
   return value;
 }
 
+/**
+ * Reads ComfyUI workflow templates given as file paths (relative to the
+ * model library), so a missing or broken file stops start-up instead of the
+ * first request.
+ */
+function loadWorkflowTemplates(models: readonly ModelCard[], baseDir: string, source: string): ModelCard[] {
+  return models.map((model, modelIndex) => ({
+    ...model,
+    upstreams: model.upstreams.map((upstream, upstreamIndex) => {
+      const template = upstream.workflow?.template;
+      if (upstream.workflow === undefined || typeof template !== "string") return upstream;
+      const where = `${source}: models[${modelIndex}].upstreams[${upstreamIndex}].workflow.template`;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(resolve(baseDir, template), "utf8"));
+      } catch (error) {
+        throw new CatalogError(`${where}: cannot read workflow ${template}: ${(error as Error).message}`);
+      }
+      const workflow = z.record(z.string(), z.unknown()).safeParse(parsed);
+      if (!workflow.success) throw new CatalogError(`${where}: ${template} is not a JSON object`);
+      return { ...upstream, workflow: { ...upstream.workflow, template: workflow.data } };
+    }),
+  }));
+}
+
 /** Parses catalog text (YAML, which includes JSON) and validates it. */
 export function parseModelCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = "model catalog",
+  /** Where relative paths in the file (workflow templates) start from. */
+  baseDir = process.cwd(),
 ): ModelCatalog {
   let raw: unknown;
   try {
@@ -58,7 +86,7 @@ export function parseModelCatalog(
   if (!parsed.success) {
     throw new CatalogError(`${source} is invalid:\n${z.prettifyError(parsed.error)}`);
   }
-  return createModelCatalog(parsed.data.models);
+  return createModelCatalog(loadWorkflowTemplates(parsed.data.models, baseDir, source));
 }
 
 export function loadModelCatalog(path: string, env: Record<string, string | undefined>): ModelCatalog {
@@ -68,5 +96,5 @@ export function loadModelCatalog(path: string, env: Record<string, string | unde
   } catch (error) {
     throw new CatalogError(`cannot read model catalog ${path}: ${(error as Error).message}`);
   }
-  return parseModelCatalog(text, env, path);
+  return parseModelCatalog(text, env, path, dirname(resolve(path)));
 }

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { upstreamSpecSchema } from "./upstream.js";
+
+export * from "./upstream.js";
 
 /**
  * The model library: which image models callers may ask for, what each one
@@ -36,29 +39,6 @@ export const parameterSpecSchema = z.discriminatedUnion("type", [
 ]);
 export type ParameterSpec = z.infer<typeof parameterSpecSchema>;
 
-export const UPSTREAM_PROTOCOLS = ["openai"] as const;
-
-export const upstreamSpecSchema = z.strictObject({
-  /** Stable name used in logs and metrics labels. */
-  name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/),
-  protocol: z.enum(UPSTREAM_PROTOCOLS),
-  base_url: z.url({ protocol: /^https?$/ }),
-  /** The model name the upstream knows; defaults to the public model id. */
-  model: z.string().min(1).optional(),
-  /** Name of the environment variable holding the upstream's API key, if it needs one. */
-  api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-  /** GPU slots: requests this upstream takes at once from one worker process. */
-  max_concurrency: z.number().int().positive().default(4),
-  /** Deadline for one HTTP attempt; image models take seconds to minutes. */
-  timeout_ms: z.number().int().positive().default(120_000),
-  /** Attempts per request on 429/5xx/connection errors, the first included. */
-  max_attempts: z.number().int().min(1).max(10).default(3),
-  /** Base and cap of the exponential backoff with full jitter between attempts. */
-  retry_base_delay_ms: z.number().int().nonnegative().default(500),
-  retry_max_delay_ms: z.number().int().nonnegative().default(10_000),
-});
-export type UpstreamSpec = z.infer<typeof upstreamSpecSchema>;
-
 export const modelCardSchema = z
   .strictObject({
     id: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]{0,127}$/),
@@ -76,6 +56,12 @@ export const modelCardSchema = z
     upstreams: z.array(upstreamSpecSchema).min(1),
   })
   .transform((card, ctx) => {
+    const names = card.upstreams.map((upstream) => upstream.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["upstreams"], message: `upstream '${duplicate}' is listed twice` });
+      return z.NEVER;
+    }
     const defaultSize = card.default_size ?? (card.sizes.includes("1024x1024") ? "1024x1024" : card.sizes[0]);
     if (defaultSize === undefined || !card.sizes.includes(defaultSize)) {
       ctx.addIssue({ code: "custom", path: ["default_size"], message: "default_size must be one of sizes" });

@@ -1,13 +1,6 @@
-import { Pool, errors as undiciErrors } from "undici";
-import { parseRetryAfterMs } from "../retry-after.js";
-import {
-  imageContentType,
-  UpstreamAttemptError,
-  type GeneratedImage,
-  type ImageUpstream,
-  type UpstreamImageRequest,
-} from "../upstream.js";
-import { errorMessageOf, openAiImagesResponseSchema } from "./response.js";
+import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, parseReply, transportError } from "../http.js";
+import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
+import { errorMessageOf, openAiImagesResponseSchema, type OpenAiImageItem } from "./response.js";
 
 export interface OpenAiUpstreamOptions {
   name: string;
@@ -19,8 +12,6 @@ export interface OpenAiUpstreamOptions {
   maxResponseBytes?: number;
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
-
 /**
  * The OpenAI-compatible images protocol (`POST {base}/v1/images/generations`)
  * spoken by LocalAI, Xinference, vLLM-Omni, SGLang and hosted providers. We
@@ -28,38 +19,26 @@ const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
  * that answer with links anyway are followed.
  */
 export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstream {
-  const base = new URL(options.baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, "");
-  const pool = new Pool(base.origin, {
+  const http = createUpstreamHttp({
+    baseUrl: options.baseUrl,
     connections: options.connections,
-    // Our own AbortSignal carries the deadline; undici's timers would only
-    // cut long generations short.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    maxResponseSize: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    ...(options.apiKey ? { headers: { authorization: `Bearer ${options.apiKey}` } } : {}),
+    ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
   });
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-
-  function attemptError(error: unknown, signal: AbortSignal): UpstreamAttemptError {
-    if (error instanceof UpstreamAttemptError) return error;
-    if (signal.aborted) return new UpstreamAttemptError("timeout", "upstream did not answer before the deadline", { cause: error });
-    if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
-      return new UpstreamAttemptError("invalid_response", "upstream reply too large", { cause: error });
-    }
-    return new UpstreamAttemptError("connection", `cannot reach upstream: ${(error as Error).message}`, { cause: error });
-  }
 
   async function fetchLinkedImage(url: string, signal: AbortSignal): Promise<Buffer> {
-    const response = await fetch(url, { signal });
-    if (!response.ok) {
-      throw new UpstreamAttemptError("http", `image link answered ${response.status}`, { status: response.status });
+    try {
+      const response = await fetch(url, { signal });
+      if (!response.ok) throw new UpstreamAttemptError("http", `image link answered ${response.status}`, { status: response.status });
+      return Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      throw transportError(error, signal);
     }
-    return Buffer.from(await response.arrayBuffer());
   }
 
-  async function toImage(item: { b64_json?: string | undefined; url?: string | undefined; revised_prompt?: string | null | undefined }, signal: AbortSignal): Promise<GeneratedImage> {
-    const bytes = item.b64_json !== undefined ? Buffer.from(item.b64_json, "base64") : await fetchLinkedImage(item.url!, signal);
+  async function toImage(item: OpenAiImageItem, signal: AbortSignal): Promise<GeneratedImage> {
+    if (item.b64_json !== undefined) return { ...decodeImage(item.b64_json), revisedPrompt: item.revised_prompt ?? undefined };
+    const bytes = await fetchLinkedImage(item.url!, signal);
     const contentType = imageContentType(bytes);
     if (!contentType) throw new UpstreamAttemptError("invalid_response", "upstream returned bytes that are not an image");
     return { bytes, contentType, revisedPrompt: item.revised_prompt ?? undefined };
@@ -68,47 +47,24 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstr
   return {
     name: options.name,
     protocol: "openai",
-    async generate(request: UpstreamImageRequest, signal: AbortSignal): Promise<GeneratedImage[]> {
-      try {
-        const response = await pool.request({
-          method: "POST",
-          path: `${basePath}/v1/images/generations`,
-          headers,
-          body: JSON.stringify({
-            ...request.parameters,
-            model: request.model,
-            prompt: request.prompt,
-            n: request.n,
-            size: request.size,
-            response_format: "b64_json",
-          }),
-          signal,
-        });
-        const text = await response.body.text();
-        if (response.statusCode < 200 || response.statusCode >= 300) {
-          throw new UpstreamAttemptError("http", `upstream answered ${response.statusCode}`, {
-            status: response.statusCode,
-            retryAfterMs: parseRetryAfterMs(response.headers["retry-after"], Date.now()),
-            upstreamMessage: errorMessageOf(text),
-          });
-        }
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (error) {
-          throw new UpstreamAttemptError("invalid_response", "upstream reply is not JSON", { cause: error });
-        }
-        const parsed = openAiImagesResponseSchema.safeParse(json);
-        if (!parsed.success) {
-          throw new UpstreamAttemptError("invalid_response", `upstream reply has the wrong shape: ${parsed.error.issues[0]?.message}`);
-        }
-        return await Promise.all(parsed.data.data.map((item) => toImage(item, signal)));
-      } catch (error) {
-        throw attemptError(error, signal);
-      }
+    async generate(request, signal) {
+      const reply = await http.request("POST", "/v1/images/generations", signal, {
+        ...request.parameters,
+        model: request.model,
+        prompt: request.prompt,
+        n: request.n,
+        size: request.size,
+        response_format: "b64_json",
+      });
+      if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
+      const parsed = parseReply(reply, openAiImagesResponseSchema);
+      return Promise.all(parsed.data.map((item) => toImage(item, signal)));
     },
-    async close() {
-      await pool.close();
+    async probe(signal) {
+      // Listing models is free on every compatible server and proves the API is up.
+      const reply = await http.request("GET", "/v1/models", signal);
+      if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
     },
+    close: () => http.close(),
   };
 }

@@ -4,19 +4,18 @@ import { z } from "zod";
  * The reply of an OpenAI-compatible server. Servers differ in extras (usage,
  * output_format...), so unknown fields are allowed; what we rely on is not.
  */
+const openAiImageItemSchema = z
+  .object({
+    b64_json: z.string().min(1).optional(),
+    url: z.url().optional(),
+    revised_prompt: z.string().nullish(),
+  })
+  .refine((item) => item.b64_json !== undefined || item.url !== undefined, "each item needs b64_json or url");
+export type OpenAiImageItem = z.infer<typeof openAiImageItemSchema>;
+
 export const openAiImagesResponseSchema = z.object({
   created: z.number().optional(),
-  data: z
-    .array(
-      z
-        .object({
-          b64_json: z.string().min(1).optional(),
-          url: z.url().optional(),
-          revised_prompt: z.string().nullish(),
-        })
-        .refine((item) => item.b64_json !== undefined || item.url !== undefined, "each item needs b64_json or url"),
-    )
-    .min(1),
+  data: z.array(openAiImageItemSchema).min(1),
 });
 export type OpenAiImagesResponse = z.infer<typeof openAiImagesResponseSchema>;
 

@@ -1,0 +1,92 @@
+import { faultsPatchSchema, type FaultOptions, type FaultsPatch, type SimulatorOptions } from "./config.js";
+import { createFaultInjector, createSeededRandom, type Fault } from "./faults.js";
+import type { EncodedImage } from "./image-cache.js";
+import { createImageSource, imageSeedFor } from "./images.js";
+import type { GenerationRequest } from "./protocol.js";
+import { emptyStats, type ResponseKind, type SimulatorStats } from "./stats.js";
+
+// Latency jitter gets its own PRNG stream so enabling jitter leaves the fault sequence unchanged.
+const JITTER_SEED_SALT = 0x5bd1e995;
+
+/**
+ * The simulated GPU every protocol shares: one set of slots and counters,
+ * one fault sequence, one image source. Protocol modules decide only how
+ * requests and answers look.
+ */
+export interface SimCore {
+  readonly options: SimulatorOptions;
+  faults(): FaultOptions;
+  setFaults(patch: FaultsPatch): void;
+  /** The live counters (replaced by resetStats). */
+  stats(): SimulatorStats;
+  resetStats(): void;
+  count(kind: ResponseKind): void;
+  /** Whether every GPU slot is taken (never, with maxConcurrency 0). */
+  full(): boolean;
+  /** Takes a slot; the returned release is idempotent. */
+  admit(): () => void;
+  decideFault(prompt: string): Fault | null;
+  /** Simulated GPU time for a request of n images. */
+  delayMs(n: number): number;
+  /** The request's images (counted as delivered). */
+  render(request: GenerationRequest): EncodedImage[];
+  /** Sequence number of the next garbage answer, so protocols alternate their lies. */
+  nextGarbage(): number;
+  revisedPrompt(request: GenerationRequest): string | null;
+}
+
+export function createSimCore(options: SimulatorOptions): SimCore {
+  let faults: FaultOptions = options.faults;
+  let stats = emptyStats();
+  let garbageCount = 0;
+  let jitterRandom = createSeededRandom(options.seed ^ JITTER_SEED_SALT);
+  const injector = createFaultInjector(options.seed);
+  const images = createImageSource({ noise: options.noise, compressionLevel: options.compressionLevel, cacheMaxBytes: options.imageCacheMaxBytes });
+
+  return {
+    options,
+    faults: () => faults,
+    setFaults(patch) {
+      const valid = faultsPatchSchema.parse(patch);
+      // An explicit `undefined` means "leave as is", not "unset".
+      const defined = Object.fromEntries(Object.entries(valid).filter(([, value]) => value !== undefined));
+      faults = { ...faults, ...defined };
+      if (valid.failFirstAttemptsPerPrompt !== undefined) injector.clearAttempts();
+    },
+    stats: () => stats,
+    resetStats() {
+      // inFlight is live state, not a counter: requests still running keep their slots.
+      stats = emptyStats(stats.inFlight);
+      garbageCount = 0;
+      jitterRandom = createSeededRandom(options.seed ^ JITTER_SEED_SALT);
+      injector.reset();
+    },
+    count(kind) {
+      stats.responses[kind]++;
+    },
+    full: () => options.maxConcurrency > 0 && stats.inFlight >= options.maxConcurrency,
+    admit() {
+      stats.inFlight++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        // Decrement whatever stats object is current: resetStats carries inFlight over.
+        stats.inFlight--;
+      };
+    },
+    decideFault: (prompt) => injector.decide(faults, prompt),
+    delayMs: (n) => options.latencyMs + Math.floor(jitterRandom() * (options.latencyJitterMs + 1)) + options.latencyPerImageMs * n,
+    render(request) {
+      const rendered: EncodedImage[] = [];
+      for (let index = 0; index < request.n; index++) {
+        rendered.push(images.get(imageSeedFor(request.prompt, request.seed, index, options.seed), request.width, request.height));
+      }
+      stats.images += request.n;
+      return rendered;
+    },
+    nextGarbage: () => garbageCount++,
+    revisedPrompt: (request) => (options.revisedPrompt ? `${request.prompt} (as rendered by ${request.model})` : null),
+  };
+}

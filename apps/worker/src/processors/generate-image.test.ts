@@ -1,0 +1,97 @@
+import { createLogger, createModelCatalog, parseModelCatalog, type GenerateImagePayload } from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { describe, expect, it } from "vitest";
+import { createWorkerMetrics } from "../metrics.js";
+import { NoHealthyUpstreamError } from "../upstreams/pool.js";
+import type { UpstreamRouter } from "../upstreams/router.js";
+import { createGenerateImageProcessor } from "./generate-image.js";
+
+const log = createLogger({ name: "test", level: "silent" });
+const catalog = createModelCatalog(
+  parseModelCatalog(`models: [{ id: m, sizes: ["64x64"], max_n: 4, upstreams: [{ name: u, protocol: openai, base_url: "http://u:1" }] }]`, {}).models,
+);
+const PNG = Buffer.from("89504e470d0a1a0a0000", "hex");
+
+function payload(kind: GenerateImagePayload["kind"], n = 1): GenerateImagePayload {
+  return { requestId: "req_1", workspaceId: "ws", kind, model: "m", prompt: "p", n, size: "64x64", responseFormat: "url", parameters: {}, deadlineAt: Date.now() + 60_000 };
+}
+
+function fakeJob(data: GenerateImagePayload) {
+  const delayedTo: number[] = [];
+  const job = {
+    id: data.requestId,
+    data,
+    timestamp: Date.now(),
+    processedOn: Date.now(),
+    token: "lock-token",
+    updateData: async (next: object) => {
+      job.data = next as GenerateImagePayload;
+    },
+    moveToDelayed: async (timestamp: number, token?: string) => {
+      expect(token).toBe("lock-token");
+      delayedTo.push(timestamp);
+    },
+  };
+  return { job: job as unknown as Job, delayedTo };
+}
+
+function fakeStore(failOnIndex?: number) {
+  const objects = new Map<string, Buffer>();
+  const store: ImageStore = {
+    driver: "fs",
+    async put(key, body) {
+      if (failOnIndex !== undefined && key.endsWith(`-${failOnIndex}.png`)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        throw new Error("disk full");
+      }
+      objects.set(key, body);
+    },
+    get: async (key) => objects.get(key)!,
+    delete: async (key) => void objects.delete(key),
+    signedUrl: async (key) => key,
+    ping: async () => {},
+  };
+  return { store, objects };
+}
+
+const routerThat = (generate: UpstreamRouter["generate"]): UpstreamRouter => ({ generate, usage: () => [], start: () => {}, close: async () => {} });
+const unavailable = routerThat(async () => {
+  throw new NoHealthyUpstreamError(Date.now() + 5000);
+});
+
+describe("generate-image processor", () => {
+  it("fails a sync request at once with 503 upstream_unavailable when no upstream is healthy", async () => {
+    const process = createGenerateImageProcessor({ catalog, router: unavailable, store: fakeStore().store, metrics: createWorkerMetrics(), log });
+    const error = (await process(fakeJob(payload("sync")).job).catch((reason: unknown) => reason)) as UnrecoverableError;
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(JSON.parse(error.message.replace(/^failure:/, ""))).toMatchObject({ code: "upstream_unavailable", retryAfterSeconds: 5 });
+  });
+
+  it("puts queued work back to wait for recovery instead of failing it, for at most the recovery wait", async () => {
+    const process = createGenerateImageProcessor({ catalog, router: unavailable, store: fakeStore().store, metrics: createWorkerMetrics(), log, recoveryWaitMs: 10_000 });
+    const { job, delayedTo } = fakeJob(payload("async"));
+    await expect(process(job)).rejects.toBeInstanceOf(DelayedError);
+    expect(delayedTo[0]).toBeGreaterThan(Date.now() + 4000);
+    // Waiting since long enough ago: the next look fails it like a sync call.
+    job.data = { ...job.data, upstreamWaitSinceMs: Date.now() - 8000 } as GenerateImagePayload;
+    await expect(process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(delayedTo).toHaveLength(1);
+  });
+
+  it("fails queued work whose deadline comes before any upstream can recover", async () => {
+    const process = createGenerateImageProcessor({ catalog, router: unavailable, store: fakeStore().store, metrics: createWorkerMetrics(), log, recoveryWaitMs: 60_000 });
+    const { job, delayedTo } = fakeJob({ ...payload("batch"), deadlineAt: Date.now() + 1000 });
+    await expect(process(job)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(delayedTo).toEqual([]);
+  });
+
+  it("leaves no stored image behind when storing one image of the request fails", async () => {
+    const { store, objects } = fakeStore(2);
+    const router = routerThat(async (_card, request) => ({ upstream: "u", images: Array.from({ length: request.n }, () => ({ bytes: PNG, contentType: "image/png" })) }));
+    const process = createGenerateImageProcessor({ catalog, router, store, metrics: createWorkerMetrics(), log });
+    const error = (await process(fakeJob(payload("sync", 4)).job).catch((reason: unknown) => reason)) as Error;
+    expect(error.message).toContain("service_unavailable");
+    expect(objects.size).toBe(0);
+  });
+});

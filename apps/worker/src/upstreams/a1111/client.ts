@@ -1,0 +1,71 @@
+import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, messageFrom, parseReply, parseSize } from "../http.js";
+import type { ImageUpstream, UpstreamImageRequest } from "../upstream.js";
+import { a1111ErrorMessage, a1111ErrorSchema, a1111Txt2ImgResponseSchema } from "./response.js";
+
+export interface A1111UpstreamOptions {
+  name: string;
+  baseUrl: string;
+  /** `--api-auth user:password`, sent as HTTP Basic. */
+  apiKey?: string | undefined;
+  /** Checkpoint to switch to per request (`sd_model_checkpoint`); unset: whatever the server has loaded. */
+  checkpoint?: string | undefined;
+  connections: number;
+}
+
+/** Our parameter names where the WebUI calls them differently. */
+const RENAMED_PARAMETERS: Readonly<Record<string, string>> = {
+  guidance_scale: "cfg_scale",
+  sampler: "sampler_name",
+};
+
+export function a1111Txt2ImgBody(request: UpstreamImageRequest, checkpoint: string | undefined): Record<string, unknown> {
+  const { width, height } = parseSize(request.size);
+  const parameters = Object.fromEntries(
+    Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS[name] ?? name, value]),
+  );
+  return {
+    // Other declared parameters (steps, scheduler, ...) keep their WebUI names.
+    ...parameters,
+    prompt: request.prompt,
+    width,
+    height,
+    // One batch of n on one GPU, not n sequential iterations.
+    batch_size: request.n,
+    n_iter: 1,
+    // -1 is the WebUI's "random".
+    seed: parameters.seed ?? -1,
+    send_images: true,
+    save_images: false,
+    ...(checkpoint === undefined ? {} : { override_settings: { sd_model_checkpoint: checkpoint }, override_settings_restore_afterwards: false }),
+  };
+}
+
+/**
+ * AUTOMATIC1111 stable-diffusion-webui and its API-compatible forks (Forge,
+ * SD.Next) started with `--api`: `POST /sdapi/v1/txt2img`.
+ */
+export function createA1111Upstream(options: A1111UpstreamOptions): ImageUpstream {
+  const http = createUpstreamHttp({
+    baseUrl: options.baseUrl,
+    connections: options.connections,
+    ...(options.apiKey ? { headers: { authorization: `Basic ${Buffer.from(options.apiKey).toString("base64")}` } } : {}),
+  });
+  return {
+    name: options.name,
+    protocol: "a1111",
+    async generate(request, signal) {
+      const reply = await http.request("POST", "/sdapi/v1/txt2img", signal, a1111Txt2ImgBody(request, options.checkpoint));
+      if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, a1111ErrorSchema, a1111ErrorMessage));
+      const { images } = parseReply(reply, a1111Txt2ImgResponseSchema);
+      // With "return grid" on in the server's settings a batch also brings a
+      // grid image, first; the batch itself is the last n.
+      return images.slice(-request.n).map((image) => decodeImage(image));
+    },
+    async probe(signal) {
+      // Progress is a memory read in the WebUI: no model work, and it answers while a job runs.
+      const reply = await http.request("GET", "/sdapi/v1/progress?skip_current_image=true", signal);
+      if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, a1111ErrorSchema, a1111ErrorMessage));
+    },
+    close: () => http.close(),
+  };
+}
