@@ -1,49 +1,204 @@
-import { ServiceError } from "@imagegen/shared";
-import type { Response } from "express";
+import { ServiceError, workspaceKeys, type LimitName, type Limits } from "@imagegen/shared";
 import type { Redis } from "ioredis";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { Principal } from "./auth/api-keys.js";
-
-export interface RateLimiter {
-  /** Counts one request for the caller; throws 429 when over the limit. Sets x-ratelimit-* headers. */
-  consume(principal: Principal, res: Response): Promise<void>;
-}
-
-export const noRateLimit: RateLimiter = { consume: async () => {} };
+import { rateLimitHeaders, tightest, type WindowState } from "./rate-limit-headers.js";
+import { ADMIT_SCRIPT } from "./rate-limit-script.js";
 
 /**
- * Requests per minute per API key, counted atomically in Redis so every API
- * replica shares one budget. rate-limiter-flexible does the counting (one
- * Lua round trip) and reports the time to reset, which becomes Retry-After.
+ * Per-workspace and optional per-key limits, enforced in Redis so every API
+ * replica shares one budget:
+ * - requests per minute and images per minute (`n` counts): fixed one-minute
+ *   windows starting at the first request of the window;
+ * - images per day: the UTC calendar day;
+ * - concurrent generations: requests between admission and their response.
+ * 0 or absent means unlimited. A workspace without `requests_per_minute`
+ * gets the deployment's default (RATE_LIMIT_REQUESTS_PER_MINUTE).
  */
-export function createRedisRateLimiter(deps: { redis: Redis; requestsPerMinute: number; keyPrefix: string }): RateLimiter {
-  const limiter = new RateLimiterRedis({
-    storeClient: deps.redis,
-    keyPrefix: `${deps.keyPrefix}:ratelimit:rpm`,
-    points: deps.requestsPerMinute,
-    duration: 60,
-    rejectIfRedisNotReady: true,
-  });
 
-  function setHeaders(res: Response, state: RateLimiterRes): void {
-    res.setHeader("x-ratelimit-limit-requests", String(deps.requestsPerMinute));
-    res.setHeader("x-ratelimit-remaining-requests", String(Math.max(0, state.remainingPoints)));
-    res.setHeader("x-ratelimit-reset-requests", `${Math.ceil(state.msBeforeNext / 1000)}s`);
+/** Whose limits apply: the workspace's, and optionally the key's on top. */
+export interface LimitSubject {
+  workspaceId: string;
+  workspaceLimits: Limits;
+  keyId?: string | undefined;
+  keyLimits?: Limits | undefined;
+}
+
+/** The outcome of `admit`; either way, `headers` go on the response. */
+export type Admission =
+  | {
+      admitted: true;
+      /** x-ratelimit-* headers for the response. */
+      headers: Record<string, string>;
+      /** Frees the concurrency slot; call once the response is over (idempotent). */
+      release: () => void;
+    }
+  | { admitted: false; headers: Record<string, string>; error: ServiceError };
+
+export interface RateLimitRefusal {
+  limit: LimitName;
+  workspaceId: string;
+}
+
+interface Check {
+  name: LimitName;
+  key: string;
+  limit: number;
+  cost: number;
+  windowMs: number;
+}
+
+const MINUTE_MS = 60_000;
+
+function msUntilNextUtcDay(nowMs: number): number {
+  const next = new Date(nowMs);
+  next.setUTCHours(24, 0, 0, 0);
+  return next.getTime() - nowMs;
+}
+
+function utcDay(nowMs: number): string {
+  return new Date(nowMs).toISOString().slice(0, 10);
+}
+
+const DESCRIPTIONS: Record<LimitName, string> = {
+  requests_per_minute: "requests per minute",
+  images_per_minute: "images per minute",
+  concurrent_generations: "concurrent generations",
+  images_per_day: "images per day (UTC)",
+};
+
+export interface RateLimiterDeps {
+  redis: Redis;
+  prefix: string;
+  /** Requests per minute for workspaces that set none; 0 = unlimited. */
+  defaultRequestsPerMinute: number;
+  onRefused?: (refusal: RateLimitRefusal) => void;
+  nowMs?: () => number;
+}
+
+export function createRateLimiter(deps: RateLimiterDeps) {
+  const keys = workspaceKeys(deps.prefix);
+  const now = deps.nowMs ?? Date.now;
+
+  function scopes(subject: LimitSubject): Array<{ scope: string; limits: Limits }> {
+    const list: Array<{ scope: string; limits: Limits }> = [
+      {
+        scope: `workspace:${subject.workspaceId}`,
+        limits: { ...subject.workspaceLimits, requests_per_minute: subject.workspaceLimits.requests_per_minute ?? deps.defaultRequestsPerMinute },
+      },
+    ];
+    if (subject.keyId !== undefined && subject.keyLimits) list.push({ scope: `key:${subject.keyId}`, limits: subject.keyLimits });
+    return list;
+  }
+
+  function counterChecks(subject: LimitSubject, nowMs: number, wanted: { requests: number; images: number; dailyImages: number }): Check[] {
+    const checks: Check[] = [];
+    for (const { scope, limits } of scopes(subject)) {
+      const add = (name: LimitName, unit: string, window: string, cost: number, windowMs: number) => {
+        const limit = limits[name] ?? 0;
+        if (limit > 0 && cost > 0) checks.push({ name, key: keys.rateCounter(scope, unit, window), limit, cost, windowMs });
+      };
+      add("requests_per_minute", "requests", "minute", wanted.requests, MINUTE_MS);
+      add("images_per_minute", "images", "minute", wanted.images, MINUTE_MS);
+      add("images_per_day", "images", utcDay(nowMs), wanted.dailyImages, msUntilNextUtcDay(nowMs));
+    }
+    return checks;
+  }
+
+  function inFlightChecks(subject: LimitSubject): Check[] {
+    return scopes(subject)
+      .filter(({ limits }) => (limits.concurrent_generations ?? 0) > 0)
+      .map(({ scope, limits }) => ({ name: "concurrent_generations" as const, key: keys.inFlight(scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
+  }
+
+  /** Runs the checks atomically; returns the refused check (if any) and each check's state after the step. */
+  async function run(counters: Check[], inFlight: Check[], member: string, leaseMs: number) {
+    const all = [...counters, ...inFlight];
+    const nowMs = now();
+    let reply: number[];
+    try {
+      reply = (await ADMIT_SCRIPT(
+        deps.redis,
+        all.map((check) => check.key),
+        [nowMs, member, leaseMs, counters.length, ...counters.flatMap((check) => [check.limit, check.cost, check.windowMs]), ...inFlight.map((check) => check.limit)],
+      )) as number[];
+    } catch (error) {
+      throw new ServiceError("service_unavailable", "The rate limiter is unavailable. Retry with backoff.", { cause: error });
+    }
+    const states = all.map((check, index) => ({
+      check,
+      state: { limit: check.limit, remaining: check.limit - reply[1 + index * 2]!, resetMs: reply[2 + index * 2]! } satisfies WindowState,
+    }));
+    const refusedIndex = reply[0]!;
+    return { refused: refusedIndex > 0 ? states[refusedIndex - 1] : undefined, states };
+  }
+
+  function refusal(subject: LimitSubject, refused: { check: Check; state: WindowState }): ServiceError {
+    const { check, state } = refused;
+    deps.onRefused?.({ limit: check.name, workspaceId: subject.workspaceId });
+    const what = DESCRIPTIONS[check.name];
+    const message =
+      check.cost > check.limit
+        ? `This request asks for ${check.cost} images, more than the limit of ${check.limit} ${what}.`
+        : `Rate limit reached: ${check.limit} ${what}. Retry after the time given in the Retry-After header.`;
+    // A concurrency slot frees when another request ends: retrying after a second is reasonable.
+    const retryAfterSeconds = check.name === "concurrent_generations" ? 1 : Math.max(1, Math.ceil(state.resetMs / 1000));
+    return new ServiceError("rate_limited", message, { retryAfterSeconds });
   }
 
   return {
-    async consume(principal, res) {
-      try {
-        setHeaders(res, await limiter.consume(principal.keyId));
-      } catch (error) {
-        if (error instanceof RateLimiterRes) {
-          setHeaders(res, error);
-          throw new ServiceError("rate_limited", `Rate limit reached: ${deps.requestsPerMinute} requests per minute.`, {
-            retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)),
-          });
-        }
-        throw new ServiceError("service_unavailable", "The rate limiter is unavailable. Retry with backoff.", { cause: error });
-      }
+    /**
+     * Admits one image generation request of `images` images, or refuses it
+     * with a 429 rate_limited error to throw. The
+     * concurrency slot is leased for `leaseMs` at most, in case this process
+     * dies before releasing it.
+     */
+    async admit(subject: LimitSubject, request: { requestId: string; images: number; leaseMs: number }): Promise<Admission> {
+      const counters = counterChecks(subject, now(), { requests: 1, images: request.images, dailyImages: request.images });
+      const inFlight = inFlightChecks(subject);
+      if (counters.length === 0 && inFlight.length === 0) return { admitted: true, headers: {}, release: () => {} };
+      const { refused, states } = await run(counters, inFlight, request.requestId, request.leaseMs);
+      const unit = (name: LimitName) => tightest(states.filter(({ check }) => check.name === name).map(({ state }) => state));
+      const headers = rateLimitHeaders({ requests: unit("requests_per_minute"), images: unit("images_per_minute") });
+      if (refused) return { admitted: false, headers, error: refusal(subject, refused) };
+      let released = inFlight.length === 0;
+      return {
+        admitted: true,
+        headers,
+        release() {
+          if (released) return;
+          released = true;
+          // Best effort: a slot that is not removed lapses with its lease.
+          void Promise.all(inFlight.map((check) => deps.redis.zrem(check.key, request.requestId))).catch(() => {});
+        },
+      };
+    },
+
+    /**
+     * For batch dispatchers: takes `count` images from the workspace's (and
+     * key's) images per day, all or nothing. Batches count against the daily
+     * quota but are not refused line by line: a dispatcher reserves what it
+     * is about to run and waits for tomorrow when refused.
+     */
+    async reserveDailyImages(subject: LimitSubject, count: number): Promise<{ reserved: boolean; remaining: number | undefined; resetMs: number }> {
+      const counters = counterChecks(subject, now(), { requests: 0, images: 0, dailyImages: count });
+      if (counters.length === 0) return { reserved: true, remaining: undefined, resetMs: 0 };
+      const { refused, states } = await run(counters, [], "", 0);
+      const state = refused?.state ?? tightest(states.map(({ state }) => state))!;
+      return { reserved: !refused, remaining: state.remaining, resetMs: state.resetMs };
+    },
+
+    /**
+     * For batch dispatchers: paces work by images per minute instead of
+     * refusing it. Takes `count` images from the per-minute budget when it
+     * has room and answers 0; otherwise takes nothing and answers how many
+     * ms to wait before asking again.
+     */
+    async paceImages(subject: LimitSubject, count: number): Promise<{ waitMs: number }> {
+      const counters = counterChecks(subject, now(), { requests: 0, images: count, dailyImages: 0 });
+      if (counters.length === 0) return { waitMs: 0 };
+      const { refused } = await run(counters, [], "", 0);
+      return { waitMs: refused ? Math.max(1, refused.state.resetMs) : 0 };
     },
   };
 }
+export type RateLimiter = ReturnType<typeof createRateLimiter>;
+

@@ -1,18 +1,17 @@
-import { ServiceError } from "@imagegen/shared";
 import type { RequestHandler } from "express";
-import type { ApiKeyVerifier } from "../auth/api-keys.js";
+import type { Authenticator } from "../auth/authenticator.js";
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 /**
- * Bearer API keys. Missing, malformed and unknown keys all get the same 401,
- * so the answer says nothing about why a key was refused.
+ * Bearer API keys. Missing, malformed, unknown, expired and revoked keys all
+ * get the same 401, so the answer says nothing about why a key was refused.
+ * Logs carry the key's public prefix, never the key.
  */
-export function authenticate(verifier: ApiKeyVerifier): RequestHandler {
-  return (req, res, next) => {
+export function authenticate(authenticator: Authenticator): RequestHandler {
+  return async (req, res, next) => {
     const match = BEARER.exec(req.headers.authorization ?? "");
-    const principal = match ? verifier.verify(match[1]!) : undefined;
-    if (!principal) return next(new ServiceError("unauthorized"));
+    const principal = await authenticator.authenticate(match?.[1], req.ip ?? req.socket.remoteAddress ?? "unknown");
     res.locals.principal = principal;
     res.locals.log = res.locals.log.child({ workspace: principal.workspaceId, keyPrefix: principal.keyPrefix });
     next();

@@ -1,15 +1,21 @@
-import { ServiceError, toModelObject, type ModelCatalog } from "@imagegen/shared";
+import { ServiceError, toModelObject } from "@imagegen/shared";
 import { Router } from "express";
+import type { Principal } from "../auth/authenticator.js";
 
-/** GET /v1/models and GET /v1/models/{id}, in OpenAI's list shape. */
-export function modelsRouter(catalog: ModelCatalog): Router {
+/**
+ * GET /v1/models and GET /v1/models/{id}, in OpenAI's list shape: only the
+ * models the caller's workspace may use; any other id is model_not_found,
+ * with the same message as an unknown model.
+ */
+export function modelsRouter(): Router {
   const router = Router();
-  const list = { object: "list", data: catalog.models.map(toModelObject) };
   router.get("/v1/models", (_req, res) => {
-    res.json(list);
+    const { catalog } = res.locals.principal as Principal;
+    res.json({ object: "list", data: catalog.models.map(toModelObject) });
   });
   // Model ids may contain slashes (e.g. "stabilityai/sdxl").
   router.get("/v1/models/*id", (req, res) => {
+    const { catalog } = res.locals.principal as Principal;
     const id = (req.params as { id: string[] }).id.join("/");
     const card = catalog.get(id);
     if (!card) throw new ServiceError("model_not_found", `The model '${id}' does not exist or you do not have access to it.`, { param: "model" });

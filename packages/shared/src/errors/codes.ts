@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   "forbidden",
   "not_found",
   "model_not_found",
+  "conflict",
   "rate_limited",
   "internal_error",
   "upstream_invalid_response",

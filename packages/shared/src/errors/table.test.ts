@@ -12,6 +12,11 @@ describe("error table", () => {
     expect(ERROR_TABLE.upstream_unavailable.status).toBe(503);
   });
 
+  it("answers a duplicate created through the admin API with 409 conflict", () => {
+    expect(ERROR_TABLE.conflict.status).toBe(409);
+    expect(ERROR_TABLE.conflict.type).toBe("invalid_request_error");
+  });
+
   it("answers our own faults, upstream garbage and timeouts with 500, 502 and 504", () => {
     expect(ERROR_TABLE.internal_error.status).toBe(500);
     expect(ERROR_TABLE.upstream_invalid_response.status).toBe(502);

@@ -53,6 +53,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
     message: "The model does not exist or you do not have access to it.",
     retryable: false,
   },
+  conflict: {
+    status: 409,
+    type: "invalid_request_error",
+    message: "The resource already exists.",
+    retryable: false,
+  },
   rate_limited: {
     status: 429,
     type: "rate_limit_error",

@@ -1,0 +1,111 @@
+import { workspaceFields, workspaceKeys, workspaceRecordSchema, type WorkspaceRecord } from "@imagegen/shared";
+import type { Redis } from "ioredis";
+import { luaScript } from "@imagegen/shared";
+import { keyRecordSchema, type KeyRecord } from "./key-record.js";
+
+/** Writes the hash only if the key is new, and adds its id to an index set. */
+const CREATE_IF_ABSENT = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`);
+
+/** Sets fields of an existing hash; never creates a half record. */
+const UPDATE_IF_PRESENT = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`);
+
+/**
+ * Rotation in one step: the current secret becomes the previous one (valid
+ * until ARGV[2]), ARGV[1] becomes current. Refused for revoked keys.
+ */
+const ROTATE = luaScript(`
+local current = redis.call('HGET', KEYS[1], 'secret_hash')
+if not current then return 'missing' end
+if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 'revoked' end
+redis.call('HSET', KEYS[1], 'secret_hash', ARGV[1], 'previous_secret_hash', current, 'previous_secret_expires_at', ARGV[2])
+return 'rotated'
+`);
+
+/** Revocation keeps the first revocation time. */
+const REVOKE = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSETNX', KEYS[1], 'revoked_at', ARGV[1])
+return 1
+`);
+
+function flatten(fields: Record<string, string>): string[] {
+  return Object.entries(fields).flat();
+}
+
+function keyFields(record: KeyRecord): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    fields[name] = typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+  return fields;
+}
+
+/**
+ * Workspaces and API keys in Redis, the only datastore. Used by the API
+ * (verification, admin routes) and by the CLI, so both behave the same.
+ */
+export function createWorkspaceStore(deps: { redis: Redis; prefix: string }) {
+  const keys = workspaceKeys(deps.prefix);
+  const { redis } = deps;
+
+  async function parseAll<T>(ids: string[], read: (id: string) => Promise<T | undefined>): Promise<T[]> {
+    const records = await Promise.all(ids.sort().map(read));
+    return records.filter((record): record is Awaited<T> & {} => record !== undefined);
+  }
+
+  const store = {
+    async createWorkspace(record: WorkspaceRecord): Promise<boolean> {
+      const fields = workspaceFields(record);
+      return (await CREATE_IF_ABSENT(redis, [keys.workspace(record.id), keys.workspaceIds()], [record.id, ...flatten(fields)])) === 1;
+    },
+    async getWorkspace(workspaceId: string): Promise<WorkspaceRecord | undefined> {
+      const fields = await redis.hgetall(keys.workspace(workspaceId));
+      return Object.keys(fields).length === 0 ? undefined : workspaceRecordSchema.parse(fields);
+    },
+    async listWorkspaces(): Promise<WorkspaceRecord[]> {
+      return parseAll(await redis.smembers(keys.workspaceIds()), store.getWorkspace);
+    },
+    async updateWorkspace(workspaceId: string, fields: Record<string, string>): Promise<boolean> {
+      if (Object.keys(fields).length === 0) return (await redis.exists(keys.workspace(workspaceId))) === 1;
+      return (await UPDATE_IF_PRESENT(redis, [keys.workspace(workspaceId)], flatten(fields))) === 1;
+    },
+    async createKey(record: KeyRecord): Promise<boolean> {
+      return (await CREATE_IF_ABSENT(redis, [keys.apiKey(record.id), keys.workspaceKeyIds(record.workspace_id)], [record.id, ...flatten(keyFields(record))])) === 1;
+    },
+    async getKey(keyId: string): Promise<KeyRecord | undefined> {
+      const fields = await redis.hgetall(keys.apiKey(keyId));
+      return Object.keys(fields).length === 0 ? undefined : keyRecordSchema.parse(fields);
+    },
+    async listKeys(workspaceId: string): Promise<KeyRecord[]> {
+      return parseAll(await redis.smembers(keys.workspaceKeyIds(workspaceId)), store.getKey);
+    },
+    async rotateKey(keyId: string, newHashHex: string, previousExpiresAtSeconds: number): Promise<"rotated" | "missing" | "revoked"> {
+      return (await ROTATE(redis, [keys.apiKey(keyId)], [newHashHex, previousExpiresAtSeconds])) as "rotated" | "missing" | "revoked";
+    },
+    async revokeKey(keyId: string, atSeconds: number): Promise<boolean> {
+      return (await REVOKE(redis, [keys.apiKey(keyId)], [atSeconds])) === 1;
+    },
+    /** Best effort: callers throttle it (once a minute per key and process). */
+    async touchKey(keyId: string, atSeconds: number): Promise<void> {
+      await UPDATE_IF_PRESENT(redis, [keys.apiKey(keyId)], ["last_used_at", String(atSeconds)]);
+    },
+    /** Tells every API replica to drop cached copies of a key or workspace. */
+    async publishInvalidation(message: AccessInvalidation): Promise<void> {
+      await redis.publish(keys.invalidations(), JSON.stringify(message));
+    },
+  };
+  return store;
+}
+export type WorkspaceStore = ReturnType<typeof createWorkspaceStore>;
+
+export type AccessInvalidation = { kind: "key"; id: string } | { kind: "workspace"; id: string };

@@ -1,0 +1,73 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { workspaceKeys } from "../redis-keys.js";
+
+/**
+ * Workspaces: who may call which models, within which limits, and the secret
+ * their webhooks are signed with. Stored as one Redis hash per workspace; the
+ * API owns writes (admin API and CLI), the worker may read (webhook secret).
+ */
+
+export const WORKSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Per-minute, per-day and concurrency limits. 0 means unlimited; an absent field falls back to the default. */
+export const limitsSchema = z.strictObject({
+  requests_per_minute: z.number().int().min(0).optional(),
+  images_per_minute: z.number().int().min(0).optional(),
+  concurrent_generations: z.number().int().min(0).optional(),
+  images_per_day: z.number().int().min(0).optional(),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+export const LIMIT_NAMES = ["requests_per_minute", "images_per_minute", "concurrent_generations", "images_per_day"] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/** Model ids the workspace may use, or "*" for every model of the library. */
+export const entitledModelsSchema = z.union([z.literal("*"), z.array(z.string().min(1)).max(1000)]);
+export type EntitledModels = z.infer<typeof entitledModelsSchema>;
+
+const jsonField = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx): z.infer<T> => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "invalid JSON field" });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: parsed.error.message });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+/** A workspace hash as Redis returns it (all strings), parsed. */
+export const workspaceRecordSchema = z.object({
+  id: z.string().regex(WORKSPACE_ID_PATTERN),
+  name: z.string(),
+  models: jsonField(entitledModelsSchema),
+  limits: jsonField(limitsSchema),
+  webhook_secret: z.string(),
+  created_at: z.coerce.number().int(),
+});
+export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
+
+/** The hash fields of a workspace record, as written. */
+export function workspaceFields(record: WorkspaceRecord): Record<string, string> {
+  return {
+    id: record.id,
+    name: record.name,
+    models: JSON.stringify(record.models),
+    limits: JSON.stringify(record.limits),
+    webhook_secret: record.webhook_secret,
+    created_at: String(record.created_at),
+  };
+}
+
+/** One workspace, or undefined when it does not exist. Throws on a corrupt record. */
+export async function readWorkspace(redis: Redis, prefix: string, workspaceId: string): Promise<WorkspaceRecord | undefined> {
+  const fields = await redis.hgetall(workspaceKeys(prefix).workspace(workspaceId));
+  if (Object.keys(fields).length === 0) return undefined;
+  return workspaceRecordSchema.parse(fields);
+}
