@@ -1,5 +1,12 @@
 /** What a new user needs to make a first call, printed once everything is ready. */
-export function banner(info: { baseUrl: string; apiKey: string; model: string; dataDir: string; metrics: Record<string, string> }): string {
+export function banner(info: {
+  baseUrl: string;
+  apiKey: string;
+  model: string;
+  dataDir: string;
+  webhookSigningSecret: string;
+  metrics: Record<string, string>;
+}): string {
   const curl = [
     `curl -sS ${info.baseUrl}/v1/images/generations \\`,
     `  -H "Authorization: Bearer ${info.apiKey}" \\`,
@@ -18,6 +25,7 @@ export function banner(info: { baseUrl: string; apiKey: string; model: string; d
     `  Base URL:  ${info.baseUrl}/v1`,
     `  API key:   ${info.apiKey}`,
     `  Models:    ${info.baseUrl}/v1/models`,
+    `  Webhooks:  signed with ${info.webhookSigningSecret}`,
     ...Object.entries(info.metrics).map(([name, url]) => `  Metrics (${name}): ${url}`),
     `  Data:      ${info.dataDir} (Redis append-only file, images, logs)`,
     "",

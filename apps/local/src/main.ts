@@ -53,7 +53,14 @@ async function main(): Promise<void> {
   await startNodeService({
     name: "worker",
     entry: app("worker"),
-    env: { ...shared, METRICS_PORT: String(workerMetricsPort), METRICS_HOST: "127.0.0.1" },
+    env: {
+      ...shared,
+      METRICS_PORT: String(workerMetricsPort),
+      METRICS_HOST: "127.0.0.1",
+      WEBHOOK_SIGNING_SECRET: secrets.webhookSigningSecret,
+      // One machine: webhook receivers on this machine are the common case.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? "true",
+    },
     readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
     logFile: join(logDir, "worker.log"),
     echo: config.LOCAL_ECHO_LOGS,
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
       HOST: config.HOST,
       PUBLIC_BASE_URL: baseUrl,
       BOOTSTRAP_API_KEY: apiKey,
+      DEFAULT_WORKSPACE_WEBHOOK_SECRET: secrets.webhookSigningSecret,
       URL_SIGNING_SECRET: secrets.urlSigningSecret,
       METRICS_PORT: String(apiMetricsPort),
       METRICS_HOST: "127.0.0.1",
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
       apiKey,
       model: "sim-diffusion-xl",
       dataDir,
+      webhookSigningSecret: secrets.webhookSigningSecret,
       metrics: { api: `http://127.0.0.1:${apiMetricsPort}/metrics`, worker: `http://127.0.0.1:${workerMetricsPort}/metrics` },
     }),
   );

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { createFsImageStore } from "./fs-store.js";
 import type { ImageStore } from "./image-store.js";
-import { createS3ImageStore } from "./s3-store.js";
+import { createFsFileStore, createS3FileStore, type FileStore } from "./file-store.js";
+import { clientConfig, createS3ImageStore, type S3ImageStoreOptions } from "./s3-store.js";
+import { S3Client } from "@aws-sdk/client-s3";
 
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -45,7 +47,11 @@ export function createImageStore(
   if (env.STORAGE_DRIVER === "fs") {
     return createFsImageStore({ rootDir: env.STORAGE_FS_ROOT, ...fsLinks });
   }
-  return createS3ImageStore({
+  return createS3ImageStore(s3Options(env));
+}
+
+function s3Options(env: StorageEnv): S3ImageStoreOptions {
+  return {
     bucket: env.S3_BUCKET!,
     region: env.S3_REGION,
     endpoint: env.S3_ENDPOINT,
@@ -56,5 +62,12 @@ export function createImageStore(
       env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
         ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
         : undefined,
-  });
+  };
+}
+
+/** Batch API files go to the same place as images: the same bucket or folder. */
+export function createFileStore(env: StorageEnv): FileStore {
+  if (env.STORAGE_DRIVER === "fs") return createFsFileStore(env.STORAGE_FS_ROOT);
+  const options = s3Options(env);
+  return createS3FileStore(new S3Client(clientConfig(options, options.endpoint)), options.bucket);
 }

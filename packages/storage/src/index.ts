@@ -4,3 +4,4 @@ export * from "./url-signing.js";
 export * from "./fs-store.js";
 export * from "./s3-store.js";
 export * from "./config.js";
+export * from "./file-store.js";

@@ -7,6 +7,7 @@ export const SIMULATOR_PROFILES = {
   hanging: { faults: { hangRate: 1 } },
   garbage: { faults: { garbageRate: 1 } },
   slow: { latencyMs: 3000 },
+  sluggish: { latencyMs: 800 },
 } as const;
 export type SimulatorProfile = keyof typeof SIMULATOR_PROFILES;
 
@@ -56,5 +57,9 @@ models:
   - id: test-slow
     sizes: ["256x256"]
     upstreams: ${upstream("sim-slow", simulatorUrls.slow)}
+  - id: test-sluggish
+    description: Slow enough for a batch to be cancelled or to expire while it runs.
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-sluggish", simulatorUrls.sluggish).replace("max_concurrency: 8", "max_concurrency: 4")}
 `;
 }

@@ -54,3 +54,17 @@ describe("completion hub", () => {
     expect(hub.waiting).toBe(0);
   });
 });
+
+describe("completion hub with several waiters for one job", () => {
+  it("settles every request waiting on the same job (a retry with the same Idempotency-Key)", async () => {
+    const { emitter, events } = eventSource();
+    const hub = createCompletionHub(events);
+    const first = hub.wait("job-1", 10_000, new AbortController().signal);
+    const retry = hub.wait("job-1", 10_000, new AbortController().signal);
+    expect(hub.waiting).toBe(2);
+    emitter.emit("completed", { jobId: "job-1", returnvalue: "{}" });
+    await expect(first).resolves.toMatchObject({ status: "completed" });
+    await expect(retry).resolves.toMatchObject({ status: "completed" });
+    expect(hub.waiting).toBe(0);
+  });
+});

@@ -27,7 +27,12 @@ interface Waiter {
  * of a listener or connection each: an end event is looked up in a map.
  */
 export function createCompletionHub(events: QueueEvents, onChange?: (waiting: number) => void): CompletionHub {
-  const waiters = new Map<string, Waiter>();
+  // Usually one waiter per job; a retry with the same Idempotency-Key adds another.
+  const waiters = new Map<string, Set<Waiter>>();
+  let count = 0;
+  const settleAll = (jobId: string, outcome: JobOutcome) => {
+    for (const waiter of [...(waiters.get(jobId) ?? [])]) waiter.settle(outcome);
+  };
 
   const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
     // QueueEvents hands over the return value as stored: a JSON string.
@@ -39,10 +44,10 @@ export function createCompletionHub(events: QueueEvents, onChange?: (waiting: nu
         // keep the raw value; the caller's schema check will reject it
       }
     }
-    waiters.get(jobId)?.settle({ status: "completed", returnValue });
+    settleAll(jobId, { status: "completed", returnValue });
   };
   const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
-    waiters.get(jobId)?.settle({ status: "failed", failedReason });
+    settleAll(jobId, { status: "failed", failedReason });
   };
   events.on("completed", onCompleted);
   events.on("failed", onFailed);
@@ -51,29 +56,34 @@ export function createCompletionHub(events: QueueEvents, onChange?: (waiting: nu
     wait(jobId, timeoutMs, signal) {
       return new Promise((resolve) => {
         const settle = (outcome: JobOutcome) => {
-          if (waiters.get(jobId) !== waiter) return;
-          waiters.delete(jobId);
+          const forJob = waiters.get(jobId);
+          if (!forJob?.delete(waiter)) return;
+          if (forJob.size === 0) waiters.delete(jobId);
+          count--;
           clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
-          onChange?.(waiters.size);
+          onChange?.(count);
           resolve(outcome);
         };
         const waiter: Waiter = { settle };
         const onAbort = () => settle({ status: "abandoned" });
         const timer = setTimeout(() => settle({ status: "timed_out" }), timeoutMs);
-        waiters.set(jobId, waiter);
-        onChange?.(waiters.size);
+        const forJob = waiters.get(jobId) ?? new Set<Waiter>();
+        forJob.add(waiter);
+        waiters.set(jobId, forJob);
+        count++;
+        onChange?.(count);
         if (signal.aborted) onAbort();
         else signal.addEventListener("abort", onAbort, { once: true });
       });
     },
     get waiting() {
-      return waiters.size;
+      return count;
     },
     close() {
       events.off("completed", onCompleted);
       events.off("failed", onFailed);
-      for (const waiter of [...waiters.values()]) waiter.settle({ status: "abandoned" });
+      for (const jobId of [...waiters.keys()]) settleAll(jobId, { status: "abandoned" });
     },
   };
 }

@@ -34,6 +34,10 @@ export const generateImagePayloadSchema = z.object({
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** Epoch ms after which nobody wants the result: the worker skips or aborts. */
   deadlineAt: z.number().int(),
+  /** Keep the outcome in a generation record that callers can poll (async, `Prefer: wait`, Idempotency-Key). */
+  retain: z.boolean().optional(),
+  /** Set on the lines of a batch: where the outcome is recorded. */
+  batch: z.object({ batchId: z.string(), lineIndex: z.number().int().nonnegative(), customId: z.string() }).optional(),
 });
 export type GenerateImagePayload = z.infer<typeof generateImagePayloadSchema>;
 
@@ -58,16 +62,25 @@ export type GenerateImageResult = z.infer<typeof generateImageResultSchema>;
  * fault only through BullMQ's stalled-job recovery; upstream retries happen
  * inside the upstream client, so the two layers never multiply.
  */
-export function generateImageJobOptions(payload: GenerateImagePayload): JobsOptions {
-  const priority = JOB_PRIORITY[payload.kind];
+export function generateImageJobOptions(
+  payload: GenerateImagePayload,
+  priority: number | undefined = JOB_PRIORITY[payload.kind],
+): JobsOptions {
+  // BullMQ trims finished jobs by count and age across the whole queue, so
+  // work whose outcome must outlive that trimming (async jobs, batch lines)
+  // keeps it in its own record and leaves BullMQ at once.
+  const keptElsewhere = payload.retain === true || payload.batch !== undefined;
   return {
     jobId: payload.requestId,
     ...(priority === undefined ? {} : { priority }),
-    attempts: 1,
-    // Results hold storage keys only; keep them long enough for late pollers
-    // and debugging, and bounded so Redis memory stays flat under load.
-    removeOnComplete: { age: 3600, count: 10_000 },
-    removeOnFail: { age: 24 * 3600, count: 10_000 },
+    // Failures with a public meaning are final (UnrecoverableError) whatever
+    // this says; kept work gets more attempts only to ride out an
+    // infrastructure error while its outcome is being recorded.
+    ...(keptElsewhere ? { attempts: 3, backoff: { type: "exponential", delay: 2000 } } : { attempts: 1 }),
+    // Results hold storage keys only; keep them long enough for debugging,
+    // and bounded so Redis memory stays flat under load.
+    removeOnComplete: keptElsewhere ? true : { age: 3600, count: 10_000 },
+    removeOnFail: keptElsewhere ? true : { age: 24 * 3600, count: 10_000 },
   };
 }
 

@@ -1,0 +1,71 @@
+import {
+  fromFailure,
+  ServiceError,
+  toErrorBody,
+  toGenerationJobObject,
+  type GenerationJobObject,
+  type GenerationRecord,
+  type GenerationRecords,
+  type WebhookEmitter,
+} from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { queuePosition } from "./queue-position.js";
+import { renderImages } from "./render.js";
+
+/**
+ * Generations callers poll by id: async jobs, `Prefer: wait` calls that ran
+ * out of patience, and idempotent retries. Reads go through the record; a
+ * job of another workspace is simply not found.
+ */
+export function createGenerationJobs(deps: {
+  records: GenerationRecords;
+  queue: Queue;
+  redis: Redis;
+  store: ImageStore;
+  webhooks: WebhookEmitter;
+  urlTtlSeconds: number;
+}) {
+  async function find(id: string, workspaceId: string): Promise<GenerationRecord> {
+    const record = /^(gen|req)_[0-9a-f]{24}$/.test(id) ? await deps.records.get(id) : undefined;
+    if (!record || record.workspace !== workspaceId) {
+      throw new ServiceError("not_found", `No image generation job with id '${id}'.`, { param: "id" });
+    }
+    return record;
+  }
+
+  /** The job as the API shows it: position while queued, images or error once ended. */
+  async function describe(record: GenerationRecord): Promise<GenerationJobObject> {
+    if (record.status === "queued") {
+      return toGenerationJobObject(record, { queuePosition: await queuePosition(deps.queue, deps.redis, record.id) });
+    }
+    if (record.status === "succeeded" && record.result) {
+      return toGenerationJobObject(record, {
+        response: await renderImages(record.result, record.response_format, deps.store, deps.urlTtlSeconds),
+      });
+    }
+    if (record.status === "failed" && record.error) {
+      return toGenerationJobObject(record, { error: toErrorBody(fromFailure(record.error)).error });
+    }
+    return toGenerationJobObject(record, {});
+  }
+
+  return {
+    find,
+    describe,
+    /** Cancels a job that has not ended; a job that has ended is returned as it is. */
+    async cancel(id: string, workspaceId: string): Promise<GenerationJobObject> {
+      await find(id, workspaceId);
+      const outcome = await deps.records.cancel(id);
+      if (outcome?.applied) {
+        // Not started: take it out of the queue. Started: it runs to its
+        // end, and the worker leaves the cancelled record as it is.
+        if (outcome.previous === "queued") await deps.queue.remove(id).catch(() => 0);
+        await deps.webhooks.generationEnded(id, "image.generation.cancelled");
+      }
+      return describe(await find(id, workspaceId));
+    },
+  };
+}
+export type GenerationJobs = ReturnType<typeof createGenerationJobs>;

@@ -1,0 +1,86 @@
+// Starts what the batch benchmark measures, on loopback: a private
+// redis-server, a zero-latency simulator, a simulator with K slots of T ms,
+// the worker and the API, each a child process.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
+const API_KEY = "bench-batch-key-3c9a1e5b2d4c6a7f";
+
+export const ZERO_MODEL = "bench-zero";
+export const SLOTS_MODEL = "bench-slots";
+
+export interface BatchStack {
+  apiUrl: string;
+  apiKey: string;
+  pids: { api: number; worker: number };
+}
+
+async function simulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
+  const port = await getFreePort();
+  const url = `http://127.0.0.1:${port}`;
+  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return url;
+}
+
+export async function startBatchStack(options: { workDir: string; slots: number; slotLatencyMs: number }): Promise<BatchStack> {
+  const logDir = join(options.workDir, "logs");
+  await mkdir(logDir, { recursive: true });
+  const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
+  const [zeroUrl, slotsUrl] = await Promise.all([
+    simulator("sim-zero", {}, logDir),
+    simulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
+  ]);
+  const catalogPath = join(options.workDir, "models.yaml");
+  await writeFile(
+    catalogPath,
+    `models:
+  - id: ${ZERO_MODEL}
+    sizes: ["64x64"]
+    upstreams: [{ name: sim-zero, protocol: openai, base_url: "${zeroUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
+  - id: ${SLOTS_MODEL}
+    sizes: ["64x64"]
+    upstreams: [{ name: sim-slots, protocol: openai, base_url: "${slotsUrl}", model: sim, max_concurrency: ${options.slots}, timeout_ms: 30000 }]
+`,
+  );
+  const common = {
+    REDIS_URL: redis.url,
+    MODEL_CATALOG_PATH: catalogPath,
+    STORAGE_DRIVER: "fs",
+    STORAGE_FS_ROOT: join(options.workDir, "images"),
+    METRICS_HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production",
+  };
+  const workerMetricsPort = await getFreePort();
+  const worker = await startNodeService({
+    name: "worker",
+    entry: entry("worker"),
+    env: { ...common, WORKER_CONCURRENCY: "256", METRICS_PORT: String(workerMetricsPort) },
+    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
+    logFile: join(logDir, "worker.log"),
+  });
+  const [apiPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort()]);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const api = await startNodeService({
+    name: "api",
+    entry: entry("api"),
+    env: {
+      ...common,
+      URL_SIGNING_SECRET: "bench-url-signing-secret-0123456789abcdef",
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: apiUrl,
+      API_KEYS: API_KEY,
+      METRICS_PORT: String(apiMetricsPort),
+    },
+    readyUrl: `${apiUrl}/readyz`,
+    logFile: join(logDir, "api.log"),
+  });
+  return { apiUrl, apiKey: API_KEY, pids: { api: api.pid, worker: worker.pid } };
+}
+
+export const stopBatchStack = stopAll;

@@ -1,0 +1,124 @@
+// `node bench/src/batch-throughput.ts [--lines N] [--quick]`: ingest time and
+// peak memory for a large batch, dispatch rate to a zero-latency simulator,
+// how long a small batch waits while the large one drains, and upstream
+// utilization against K slots of T ms. One run, one machine.
+import { createWriteStream, openAsBlob } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { once } from "node:events";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : 100_000);
+const SLOTS = 4;
+const SLOT_LATENCY_MS = 200;
+const UTILIZATION_LINES = quick ? 80 : 400;
+
+type Batch = { id: string; status: string; request_counts: { total: number; completed: number; failed: number } };
+
+async function api<T>(stack: BatchStack, path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.apiKey}`, ...init.headers } });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function writeInput(path: string, lines: number, model: string, tag: string): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < lines; i++) {
+    const line = JSON.stringify({ custom_id: `${tag}-${i}`, method: "POST", url: "/v1/images/generations", body: { model, prompt: `${tag} ${i % 50}`, size: "64x64" } });
+    if (!out.write(`${line}\n`)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+}
+
+async function submit(stack: BatchStack, path: string): Promise<{ batch: Batch; uploadMs: number }> {
+  const started = performance.now();
+  const form = new FormData();
+  form.set("purpose", "batch");
+  form.set("file", await openAsBlob(path), "input.jsonl");
+  const file = await api<{ id: string }>(stack, "/v1/files", { method: "POST", body: form });
+  const uploadMs = performance.now() - started;
+  const batch = await api<Batch>(stack, "/v1/batches", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input_file_id: file.id, endpoint: "/v1/images/generations", completion_window: "24h" }),
+  });
+  return { batch, uploadMs };
+}
+
+/** Polls until the batch reaches one of `statuses`; returns when it was first seen there. */
+async function until(stack: BatchStack, id: string, statuses: string[], intervalMs = 50): Promise<{ batch: Batch; at: number }> {
+  for (;;) {
+    const batch = await api<Batch>(stack, `/v1/batches/${id}`);
+    if (statuses.includes(batch.status)) return { batch, at: performance.now() };
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]) / 1000;
+}
+
+async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): Promise<number> {
+  const path = join(dir, `${tag}.jsonl`);
+  await writeInput(path, 10, ZERO_MODEL, tag);
+  const started = performance.now();
+  const { batch } = await submit(stack, path);
+  const { at } = await until(stack, batch.id, ["completed", "failed"], 20);
+  return (at - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "imagegen-batch-bench-"));
+  console.log(`machine: ${cpus().length} cores, node ${process.version}; lines: ${lineCount}`);
+  const stack = await startBatchStack({ workDir: dir, slots: SLOTS, slotLatencyMs: SLOT_LATENCY_MS });
+  try {
+    const alone = await smallBatchSeconds(stack, dir, "alone");
+    const [apiBefore, workerBefore] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
+
+    const bigPath = join(dir, "big.jsonl");
+    await writeInput(bigPath, lineCount, ZERO_MODEL, "big");
+    const submitted = performance.now();
+    const { batch, uploadMs } = await submit(stack, bigPath);
+    const running = await until(stack, batch.id, ["in_progress", "failed"], 20);
+    if (running.batch.status !== "in_progress") throw new Error(`batch failed validation: ${JSON.stringify(running.batch)}`);
+    const ingestSeconds = (running.at - submitted) / 1000;
+
+    const during = await smallBatchSeconds(stack, dir, "during");
+    const done = await until(stack, batch.id, ["completed", "failed", "expired", "cancelled"], 250);
+    const drainSeconds = (done.at - running.at) / 1000;
+    const counts = done.batch.request_counts;
+    const [apiPeak, workerPeak] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
+
+    const slotsPath = join(dir, "slots.jsonl");
+    await writeInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, "slots");
+    const slotsBatch = (await submit(stack, slotsPath)).batch;
+    const slotsRunning = await until(stack, slotsBatch.id, ["in_progress"], 10);
+    const slotsDone = await until(stack, slotsBatch.id, ["completed", "failed"], 10);
+    const achieved = UTILIZATION_LINES / ((slotsDone.at - slotsRunning.at) / 1000);
+    const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
+
+    const dispatchRate = counts.completed / drainSeconds;
+    const rows: Array<[string, string, string, boolean | undefined]> = [
+      [`upload of ${lineCount} lines (${(uploadMs / 1000).toFixed(2)} s) + validation, until in_progress`, `${ingestSeconds.toFixed(2)} s`, "", undefined],
+      ["peak RSS of the API (before → after)", `${apiBefore.toFixed(0)} → ${apiPeak.toFixed(0)} MB`, "", undefined],
+      ["peak RSS of the worker (before → after)", `${workerBefore.toFixed(0)} → ${workerPeak.toFixed(0)} MB`, "", undefined],
+      [`lines completed / failed`, `${counts.completed} / ${counts.failed}`, `${lineCount} / 0`, counts.completed === lineCount],
+      ["dispatch rate to a zero-latency simulator", `${dispatchRate.toFixed(0)} lines/s`, "≥ 1000 lines/s", dispatchRate >= 1000],
+      ["10-line batch alone / while the big one drains", `${alone.toFixed(2)} s / ${during.toFixed(2)} s`, "", undefined],
+      [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s)`, `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %`, "≥ 97 %", achieved / ideal >= 0.97],
+    ];
+    for (const [name, value, target, pass] of rows) {
+      console.log(`${pass === undefined ? "      " : pass ? "[PASS]" : "[MISS]"} ${name.padEnd(72)} ${value.padEnd(28)} ${target}`);
+    }
+  } finally {
+    await stopBatchStack();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

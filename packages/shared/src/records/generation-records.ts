@@ -1,0 +1,105 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { failureSchema, type Failure } from "../errors/service-error.js";
+import { generateImageResultSchema, type GenerateImageResult } from "../queues/generate-image.js";
+import { RESPONSE_FORMATS } from "../wire/images.js";
+import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
+import { transitionStatus } from "./transition.js";
+
+/**
+ * What the service remembers of a generation that a caller may poll: async
+ * jobs, `Prefer: wait` calls and calls with an Idempotency-Key. The result
+ * lives here rather than in BullMQ's job, whose retention is shared with all
+ * synchronous traffic.
+ */
+export const GENERATION_STATUSES = ["queued", "in_progress", "succeeded", "failed", "cancelled"] as const;
+export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return schema.parse(JSON.parse(text)) as z.infer<T>;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "invalid JSON field" });
+      return z.NEVER;
+    }
+  });
+const epochSeconds = z.coerce.number().int();
+
+export const generationRecordSchema = z.object({
+  id: z.string(),
+  workspace: z.string(),
+  model: z.string(),
+  status: z.enum(GENERATION_STATUSES),
+  response_format: z.enum(RESPONSE_FORMATS),
+  created_at: epochSeconds,
+  started_at: epochSeconds.optional(),
+  completed_at: epochSeconds.optional(),
+  cancelled_at: epochSeconds.optional(),
+  webhook_url: z.string().optional(),
+  result: json(generateImageResultSchema).optional(),
+  error: json(failureSchema).optional(),
+});
+export type GenerationRecord = z.infer<typeof generationRecordSchema>;
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export function createGenerationRecords(redis: Redis, prefix: string) {
+  const keys = recordKeys(prefix);
+
+  return {
+    async create(record: { id: string; workspace: string; model: string; responseFormat: string; webhookUrl?: string | undefined }) {
+      const key = keys.generation(record.id);
+      await redis
+        .multi()
+        .hset(key, {
+          id: record.id,
+          workspace: record.workspace,
+          model: record.model,
+          status: "queued",
+          response_format: record.responseFormat,
+          created_at: nowSeconds(),
+          ...(record.webhookUrl ? { webhook_url: record.webhookUrl } : {}),
+        })
+        .expire(key, RECORD_RETENTION_SECONDS)
+        .exec();
+    },
+
+    async get(id: string): Promise<GenerationRecord | undefined> {
+      const fields = await redis.hgetall(keys.generation(id));
+      if (Object.keys(fields).length === 0) return undefined;
+      const parsed = generationRecordSchema.safeParse(fields);
+      return parsed.success ? parsed.data : undefined;
+    },
+
+    /** A worker took the job; false when it was cancelled meanwhile (skip the work). */
+    async markStarted(id: string): Promise<boolean> {
+      const outcome = await transitionStatus(redis, keys.generation(id), "in_progress", ["queued", "in_progress"], {
+        started_at: nowSeconds(),
+      });
+      return outcome?.applied ?? false;
+    },
+
+    /** Records the end; a cancelled record keeps its status. Returns whether it was recorded. */
+    async finish(id: string, outcome: { result: GenerateImageResult } | { failure: Failure }): Promise<boolean> {
+      const fields: Record<string, string | number> =
+        "result" in outcome
+          ? { result: JSON.stringify(outcome.result), completed_at: nowSeconds() }
+          : { error: JSON.stringify(outcome.failure), completed_at: nowSeconds() };
+      const applied = await transitionStatus(
+        redis,
+        keys.generation(id),
+        "result" in outcome ? "succeeded" : "failed",
+        ["queued", "in_progress"],
+        fields,
+      );
+      return applied?.applied ?? false;
+    },
+
+    /** Cancels a job that has not ended; returns the record as it now stands. */
+    async cancel(id: string): Promise<{ applied: boolean; previous: string } | null> {
+      return transitionStatus(redis, keys.generation(id), "cancelled", ["queued", "in_progress"], { cancelled_at: nowSeconds() });
+    },
+  };
+}
+export type GenerationRecords = ReturnType<typeof createGenerationRecords>;

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { getFreePort, startNodeService, startRedisServer, type RedisHandle, type ServiceProcess } from "@imagegen/local-services";
+import { createSimulator, type Simulator, type SimulatorOptionsInput } from "@imagegen/simulator";
+import { suite } from "./context.js";
+
+const repoRoot = resolve(import.meta.dirname, "../../..");
+const entry = (app: string) => join(repoRoot, "apps", app, "dist", "main.js");
+
+/**
+ * A stack of its own for tests that break things (kill a worker, restart
+ * Redis): its own redis-server, simulator, API and workers, so the rest of
+ * the suite running in parallel is not disturbed.
+ */
+export async function startPrivateStack(options: { simulator: SimulatorOptionsInput; model?: string }) {
+  const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
+  const redis: RedisHandle = await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
+  const simulator: Simulator = createSimulator(options.simulator);
+  const simulatorUrl = (await simulator.listen(0, "127.0.0.1")).url;
+  const catalogPath = join(workDir, "models.yaml");
+  writeFileSync(
+    catalogPath,
+    `models:
+  - id: private-model
+    sizes: ["256x256"]
+    max_n: 2
+    timeout_ms: 60000
+    upstreams: [{ name: private-sim, protocol: openai, base_url: "${simulatorUrl}", model: sim, max_concurrency: 8, timeout_ms: 20000 }]
+`,
+  );
+  const apiKey = `sk-private-${randomBytes(12).toString("hex")}`;
+  const common = {
+    REDIS_URL: redis.url,
+    MODEL_CATALOG_PATH: catalogPath,
+    STORAGE_DRIVER: "fs",
+    STORAGE_FS_ROOT: join(workDir, "images"),
+    URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
+    LOG_LEVEL: "info",
+    SHUTDOWN_TIMEOUT_MS: "20000",
+  };
+  const [apiPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort()]);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const workers: ServiceProcess[] = [];
+  let workerCount = 0;
+
+  async function startWorker(): Promise<ServiceProcess> {
+    const port = await getFreePort();
+    const name = `private-worker-${++workerCount}`;
+    const worker = await startNodeService({
+      name,
+      entry: entry("worker"),
+      // Short locks: a killed worker's jobs move to another worker within seconds.
+      env: { ...common, METRICS_PORT: String(port), METRICS_HOST: "127.0.0.1", LOCK_DURATION_MS: "2000", STALLED_INTERVAL_MS: "1000" },
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+      logFile: join(suite().logDir, `${name}.log`),
+    });
+    workers.push(worker);
+    return worker;
+  }
+
+  const api = await startNodeService({
+    name: "private-api",
+    entry: entry("api"),
+    env: {
+      ...common,
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: apiUrl,
+      API_KEYS: apiKey,
+      METRICS_PORT: String(apiMetricsPort),
+      METRICS_HOST: "127.0.0.1",
+    },
+    readyUrl: `${apiUrl}/readyz`,
+    logFile: join(suite().logDir, "private-api.log"),
+  });
+
+  return {
+    apiUrl,
+    apiKey,
+    redis,
+    simulator,
+    imagesDir: join(workDir, "images"),
+    startWorker,
+    async stop() {
+      await Promise.all(workers.map((worker) => worker.stop("SIGKILL", 1000).catch(() => undefined)));
+      await api.stop();
+      await simulator.close();
+      await redis.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+export type PrivateStack = Awaited<ReturnType<typeof startPrivateStack>>;
