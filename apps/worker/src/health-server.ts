@@ -1,9 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { handleMetricsRequest } from "@imagegen/shared";
 import type { Registry } from "prom-client";
 
 export interface HealthServerOptions {
-  registry: Registry;
+  /** Undefined when METRICS_ENABLED=false: /metrics answers 404. */
+  registry: Registry | undefined;
+  /** METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>`; health checks stay open. */
+  metricsToken?: string | undefined;
   /** Resolves when the process can do its work; rejects with the reason otherwise. */
   ready: () => Promise<void>;
 }
@@ -15,13 +19,8 @@ export function createHealthServer(options: HealthServerOptions): Server {
       res.writeHead(status, { "content-type": contentType }).end(body);
     };
     if (req.method !== "GET") return reply(405, "text/plain", "method not allowed\n");
+    if (handleMetricsRequest(req, res, { registry: options.registry, token: options.metricsToken })) return;
     switch (req.url) {
-      case "/metrics":
-        options.registry.metrics().then(
-          (text) => reply(200, options.registry.contentType, text),
-          (error: Error) => reply(500, "text/plain", `${error.message}\n`),
-        );
-        return;
       case "/healthz":
         return reply(200, "application/json", '{"status":"ok"}');
       case "/readyz":

@@ -1,4 +1,6 @@
+import { withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ModelUpstreamHealth } from "./operations/model-health.js";
 
 /**
  * Every metric the worker exports, by the names the Grafana dashboard in
@@ -11,15 +13,25 @@ export interface UpstreamUsage {
   protocol: string;
   inFlight: number;
   capacity: number;
+  circuitState: "closed" | "half_open" | "open";
+  /** In rotation: passing its probes and its circuit not open. */
+  healthy: boolean;
 }
 
-export function createWorkerMetrics() {
+const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** `enabled: false` (METRICS_ENABLED=false): the same objects, recording nothing, no process metrics. */
+export function createWorkerMetrics(options: { enabled: boolean } = { enabled: true }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.enabled) collectDefaultMetrics({ register: registry });
   // Slot usage is read at scrape time from whoever owns the slots.
   let upstreamUsage: () => UpstreamUsage[] = () => [];
-  return {
+  let modelHealth: () => ModelUpstreamHealth[] = () => [];
+  const metrics = {
     registry,
+    readModelHealthFrom(source: () => ModelUpstreamHealth[]) {
+      modelHealth = source;
+    },
     readUpstreamUsageFrom(source: () => UpstreamUsage[]) {
       upstreamUsage = source;
     },
@@ -80,6 +92,53 @@ export function createWorkerMetrics() {
         for (const usage of upstreamUsage()) this.set({ upstream: usage.upstream, protocol: usage.protocol }, usage.capacity);
       },
     }),
+    upstreamSlotWaitSeconds: new Histogram({
+      name: "imagegen_upstream_slot_wait_seconds",
+      help: "Time a request (or fan-out part) waited in the worker for a free GPU slot on any healthy upstream of its model.",
+      labelNames: ["model"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    upstreamFailovers: new Counter({
+      name: "imagegen_upstream_failovers_total",
+      help: "Retries that went to a different upstream than the failed attempt, by the upstream left (from) and the one taken (to).",
+      labelNames: ["from", "to"] as const,
+      registers: [registry],
+    }),
+    upstreamCircuitState: new Gauge({
+      name: "imagegen_upstream_circuit_state",
+      help: "Circuit breaker per upstream in this worker: 0 closed, 1 half-open (one trial request), 2 open (no traffic).",
+      labelNames: ["upstream"] as const,
+      registers: [registry],
+      collect() {
+        for (const usage of upstreamUsage()) this.set({ upstream: usage.upstream }, CIRCUIT_STATE_VALUE[usage.circuitState]);
+      },
+    }),
+    upstreamHealthy: new Gauge({
+      name: "imagegen_upstream_healthy",
+      help: "1 when the upstream is in rotation in this worker (passing its health probes, circuit not open), else 0.",
+      labelNames: ["upstream"] as const,
+      registers: [registry],
+      collect() {
+        for (const usage of upstreamUsage()) this.set({ upstream: usage.upstream }, usage.healthy ? 1 : 0);
+      },
+    }),
+    /** Queued jobs put back to wait because no upstream of their model was healthy. */
+    jobsDeferred: new Counter({
+      name: "imagegen_jobs_deferred_total",
+      help: "Queued (async/batch) jobs delayed to wait for an upstream to recover, by model; no attempt is spent.",
+      labelNames: ["model"] as const,
+      registers: [registry],
+    }),
+    modelHealthyUpstreams: new Gauge({
+      name: "imagegen_model_healthy_upstreams",
+      help: "Upstreams of each model in rotation in this worker; 0 means the model cannot be served from here.",
+      labelNames: ["model"] as const,
+      registers: [registry],
+      collect() {
+        for (const health of modelHealth()) this.set({ model: health.model }, health.healthy);
+      },
+    }),
     storageWriteSeconds: new Histogram({
       name: "imagegen_storage_write_duration_seconds",
       help: "Time to store one image.",
@@ -88,5 +147,6 @@ export function createWorkerMetrics() {
       registers: [registry],
     }),
   };
+  return options.enabled ? metrics : withRecordingOff(metrics);
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

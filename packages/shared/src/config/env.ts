@@ -11,6 +11,13 @@ export const commonEnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long a graceful shutdown may take before in-flight work is handed back. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * `false`: no /metrics and every metric update a no-op. For measuring what
+   * instrumentation costs (bench/src/instrumentation-overhead.ts), not for production.
+   */
+  METRICS_ENABLED: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
+  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; Prometheus sends it with `authorization.credentials`. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
 });
 
 /**

@@ -1,0 +1,113 @@
+// Starts one redis-server and one zero-latency simulator, then one API and
+// worker pair per variant (each variant its own environment and queue
+// prefix), so variants of the service run side by side on the same machine
+// and the load generator can alternate between them.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
+const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
+const URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
+export const VARIANT_MODEL = "bench-small";
+
+export interface Variant {
+  name: string;
+  /** Extra environment for both the API and the worker of this variant. */
+  env: Record<string, string>;
+}
+
+export interface VariantService {
+  name: string;
+  apiUrl: string;
+  apiKey: string;
+  apiMetricsUrl: string;
+  workerMetricsUrl: string;
+  pids: { api: number; worker: number };
+}
+
+export async function startVariantStacks(options: {
+  workDir: string;
+  variants: readonly Variant[];
+  workerConcurrency: number;
+  logLevel: string;
+}): Promise<{ simUrl: string; services: VariantService[] }> {
+  const logDir = join(options.workDir, "logs");
+  await mkdir(logDir, { recursive: true });
+  const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
+  const simPort = await getFreePort();
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  await startNodeService({
+    name: "sim",
+    entry: entry("simulator"),
+    env: { SIM_PORT: String(simPort), SIM_HOST: "127.0.0.1" },
+    readyUrl: `${simUrl}/health`,
+    logFile: join(logDir, "sim.log"),
+  });
+  const catalogPath = join(options.workDir, "models.yaml");
+  // Slots above the load's concurrency: the service never queues in front of the simulator.
+  await writeFile(
+    catalogPath,
+    `models:
+  - id: ${VARIANT_MODEL}
+    sizes: ["64x64"]
+    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
+`,
+  );
+
+  const services: VariantService[] = [];
+  for (const variant of options.variants) {
+    const common = {
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: `bench-${variant.name}`,
+      MODEL_CATALOG_PATH: catalogPath,
+      STORAGE_DRIVER: "fs",
+      STORAGE_FS_ROOT: join(options.workDir, "images"),
+      METRICS_HOST: "127.0.0.1",
+      LOG_LEVEL: options.logLevel,
+      NODE_ENV: "production",
+      ...variant.env,
+    };
+    const workerMetricsPort = await getFreePort();
+    const worker = await startNodeService({
+      name: `worker-${variant.name}`,
+      entry: entry("worker"),
+      env: { ...common, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
+      readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
+      logFile: join(logDir, `worker-${variant.name}.log`),
+    });
+    const [apiPort, apiMetricsPort] = [await getFreePort(), await getFreePort()];
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const api = await startNodeService({
+      name: `api-${variant.name}`,
+      entry: entry("api"),
+      env: {
+        ...common,
+        URL_SIGNING_SECRET,
+        PORT: String(apiPort),
+        HOST: "127.0.0.1",
+        PUBLIC_BASE_URL: apiUrl,
+        API_KEYS: API_KEY,
+        METRICS_PORT: String(apiMetricsPort),
+      },
+      readyUrl: `${apiUrl}/readyz`,
+      logFile: join(logDir, `api-${variant.name}.log`),
+    });
+    services.push({
+      name: variant.name,
+      apiUrl,
+      apiKey: API_KEY,
+      apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
+      workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+      pids: { api: api.pid, worker: worker.pid },
+    });
+  }
+  return { simUrl, services };
+}
+
+/** Stops everything startVariantStacks started. */
+export function stopVariantStacks(): Promise<void> {
+  return stopAll();
+}
