@@ -29,6 +29,10 @@ const API_KEY = `sk-test-${randomBytes(16).toString("hex")}`;
 const HASHED_API_KEY = `sk-test-hashed-${randomBytes(16).toString("hex")}`;
 const URL_TTL_SECONDS = 4;
 const RATE_LIMIT_PER_MINUTE = 3;
+const WEBHOOK_SIGNING_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const ADMIN_TOKEN = `admin-${randomBytes(24).toString("hex")}`;
+/** The expiring replica shortens every batch's completion window to this. */
+const SHORT_COMPLETION_WINDOW_SECONDS = 4;
 
 async function startSimulators(): Promise<{ simulators: Simulator[]; urls: Record<SimulatorProfile, string> }> {
   const simulators: Simulator[] = [];
@@ -49,6 +53,7 @@ async function startStack(options: {
   logDir: string;
   startWorker: boolean;
   apiEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
   workerMetricsUrl?: string;
 }): Promise<StackInfo> {
   const [apiPort, apiMetricsPort, workerMetricsPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort()]);
@@ -57,7 +62,14 @@ async function startStack(options: {
     await startNodeService({
       name: `worker-${options.name}`,
       entry: entry("worker"),
-      env: { ...env, METRICS_PORT: String(workerMetricsPort), METRICS_HOST: "127.0.0.1", WORKER_CONCURRENCY: "32" },
+      env: {
+        ...env,
+        METRICS_PORT: String(workerMetricsPort),
+        METRICS_HOST: "127.0.0.1",
+        WORKER_CONCURRENCY: "32",
+        WEBHOOK_SIGNING_SECRET,
+        ...options.workerEnv,
+      },
       readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
       logFile: join(options.logDir, `worker-${options.name}.log`),
     });
@@ -121,12 +133,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   const catalogPath = join(workDir, "models.yaml");
   writeFileSync(catalogPath, testCatalog(sims.urls, `http://127.0.0.1:${deadPort}`));
-  const common = { REDIS_URL: redis.url, MODEL_CATALOG_PATH: catalogPath, LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" };
+  // UPSTREAM_RECOVERY_WAIT_MS 0: queued work against a dead test upstream fails
+  // at once with 503 instead of waiting for it (the processor unit tests cover waiting).
+  const common = {
+    REDIS_URL: redis.url,
+    MODEL_CATALOG_PATH: catalogPath,
+    LOG_LEVEL: "info",
+    SHUTDOWN_TIMEOUT_MS: "10000",
+    UPSTREAM_RECOVERY_WAIT_MS: "0",
+    // The default workspace signs its webhooks with this (tests verify with it).
+    DEFAULT_WORKSPACE_WEBHOOK_SECRET: WEBHOOK_SIGNING_SECRET,
+  };
   const fsStorage = { STORAGE_DRIVER: "fs", STORAGE_FS_ROOT: join(workDir, "images"), URL_SIGNING_SECRET: randomBytes(32).toString("hex") };
 
   const [s3Stack, fsStack] = await Promise.all([
     startStack({ name: "s3", prefix: "it-s3", storage: s3Env(objectStore), common, logDir, startWorker: true }),
-    startStack({ name: "fs", prefix: "it-fs", storage: fsStorage, common, logDir, startWorker: true }),
+    // The filesystem stack's webhooks may reach the test's loopback receivers; the S3 stack's may not.
+    startStack({
+      name: "fs",
+      prefix: "it-fs",
+      storage: fsStorage,
+      common,
+      logDir,
+      startWorker: true,
+      workerEnv: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
+      // Only this stack has the admin API (the S3 stack shows it absent).
+      apiEnv: { ADMIN_TOKEN },
+    }),
   ]);
   // A second API replica on the filesystem stack's queue, with a tight rate limit.
   const limitedStack = await startStack({
@@ -140,10 +173,28 @@ export default async function setup(project: TestProject): Promise<() => Promise
     workerMetricsUrl: fsStack.workerMetricsUrl,
   });
 
+  // And one whose batches expire after a few seconds.
+  const expiringStack = await startStack({
+    name: "expiring",
+    prefix: "it-fs",
+    storage: fsStorage,
+    common,
+    logDir,
+    startWorker: false,
+    apiEnv: { BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS: String(SHORT_COMPLETION_WINDOW_SECONDS) },
+    workerMetricsUrl: fsStack.workerMetricsUrl,
+  });
+
+  // And one on a queue no worker serves: its jobs stay queued (cancel and position tests).
+  const idleStack = await startStack({ name: "idle", prefix: "it-idle", storage: fsStorage, common, logDir, startWorker: false });
+
   const info: SuiteInfo = {
     apiKey: API_KEY,
     hashedApiKey: HASHED_API_KEY,
-    stacks: { s3: s3Stack, fs: fsStack, limited: limitedStack },
+    stacks: { s3: s3Stack, fs: fsStack, limited: limitedStack, expiring: expiringStack, idle: idleStack },
+    webhookSigningSecret: WEBHOOK_SIGNING_SECRET,
+    adminToken: ADMIN_TOKEN,
+    shortCompletionWindowSeconds: SHORT_COMPLETION_WINDOW_SECONDS,
     simulators: sims.urls,
     logDir,
     rateLimitPerMinute: RATE_LIMIT_PER_MINUTE,

@@ -207,7 +207,7 @@ describe("the admin API", () => {
   });
 
   it("does not exist on a deployment without ADMIN_TOKEN", async () => {
-    const response = await fetch(`${suite().stacks.fs.apiUrl}/admin/v1/workspaces`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const response = await fetch(`${suite().stacks.s3.apiUrl}/admin/v1/workspaces`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(404);
   });
 });

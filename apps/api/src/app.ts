@@ -1,12 +1,16 @@
 import { ServiceError, type Logger, type ModelCatalog } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
-import express, { type Express } from "express";
-import type { ApiKeyVerifier } from "./auth/api-keys.js";
+import express, { type Express, type Router } from "express";
+import type { Authenticator } from "./auth/authenticator.js";
 import type { GenerationService } from "./generations/generation-service.js";
+import type { GenerationJobs } from "./generations/jobs.js";
+import type { GenerationRecords, Idempotency } from "@imagegen/shared";
 import type { ApiMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { errorHandler } from "./middleware/error-handler.js";
 import { requestContext } from "./middleware/request-context.js";
+import { traceRequests } from "./middleware/tracing.js";
+import { QUEUE_UI_PATH } from "./operations/queue-ui.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { imageFilesRouter } from "./routes/image-files.js";
 import { imagesGenerationsRouter } from "./routes/images-generations.js";
@@ -18,8 +22,18 @@ export interface AppDeps {
   catalog: ModelCatalog;
   store: ImageStore;
   generations: GenerationService;
-  apiKeys: ApiKeyVerifier;
+  /** Polled generations: async jobs, `Prefer: wait`, idempotent retries. */
+  retained: { jobs: GenerationJobs; records: GenerationRecords; idempotency: Idempotency; asyncJobTtlMs: number };
+  /** OpenAI's Files and Batches API (authenticated like /v1). */
+  batchApi: Router;
+  authenticator: Authenticator;
   rateLimiter: RateLimiter;
+  /** The admin API, mounted at /admin/v1; undefined when ADMIN_TOKEN is unset. */
+  admin: Router | undefined;
+  /** bull-board at /admin/queues; undefined when ADMIN_TOKEN is unset. */
+  queueUi?: Router | undefined;
+  /** OpenTelemetry server spans per request (OTEL_* set). */
+  tracing?: boolean;
   /** Resolves when Redis and storage answer; rejects with the reason otherwise. */
   ready: () => Promise<void>;
   settings: {
@@ -27,6 +41,8 @@ export interface AppDeps {
     maxBodyBytes: number;
     /** Set when images live on the local filesystem and this API serves them. */
     urlSigningSecret: string | undefined;
+    /** Express's `trust proxy`: decides the client address brute-force limits count by. */
+    trustProxy: boolean | number | string;
   };
 }
 
@@ -36,8 +52,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
+  app.set("trust proxy", deps.settings.trustProxy);
 
   app.use(requestContext(deps.log, deps.metrics));
+  if (deps.tracing) app.use(traceRequests());
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -54,18 +72,22 @@ export function createApp(deps: AppDeps): Express {
     app.use(imageFilesRouter({ store: deps.store, urlSigningSecret: deps.settings.urlSigningSecret }));
   }
 
-  app.use("/v1", authenticate(deps.apiKeys));
-  app.use(modelsRouter(deps.catalog));
+  if (deps.admin) app.use("/admin/v1", deps.admin);
+  if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
+  app.use("/v1", authenticate(deps.authenticator));
+  app.use(modelsRouter());
   app.use(
     imagesGenerationsRouter({
-      catalog: deps.catalog,
       generations: deps.generations,
+      ...deps.retained,
       store: deps.store,
       rateLimiter: deps.rateLimiter,
       urlTtlSeconds: deps.settings.urlTtlSeconds,
       maxBodyBytes: deps.settings.maxBodyBytes,
     }),
   );
+
+  app.use(deps.batchApi);
 
   app.use((req, _res, next) => {
     next(new ServiceError("not_found", `Invalid URL (${req.method} ${req.path})`));

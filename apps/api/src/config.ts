@@ -1,6 +1,7 @@
 import { commonEnvSchema, parseEnv } from "@imagegen/shared";
 import { checkStorageEnv, storageEnvSchema } from "@imagegen/storage";
 import { z } from "zod";
+import { accessEnvShape } from "./workspaces/env.js";
 
 const commaList = z
   .string()
@@ -25,17 +26,23 @@ const apiEnvSchema = commonEnvSchema
     BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
     /** SHA-256 hex digests of accepted keys, for deployments that keep no plaintext. */
     API_KEY_SHA256: commaList.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "API_KEY_SHA256 holds hex SHA-256 digests"))).default([]),
-    /** Requests per minute per API key; 0 turns the limit off. */
+    /** Requests per minute of a workspace that sets none itself; 0 = unlimited. */
     RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+    ...accessEnvShape,
+    /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
+    MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    /** How long an async job may wait in the queue before it expires. */
+    ASYNC_JOB_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
+    /** Testing aid: replaces every batch's completion window (seconds). Leave unset in production. */
+    BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS: z.coerce.number().int().min(1).optional(),
     /** Port of /metrics (kept off the public port); 0 picks a free one. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
     METRICS_HOST: z.string().default("0.0.0.0"),
   })
   .superRefine(checkStorageEnv)
   .superRefine((env, ctx) => {
-    if (env.API_KEYS.length === 0 && !env.BOOTSTRAP_API_KEY && env.API_KEY_SHA256.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["API_KEYS"], message: "no API key configured: set API_KEYS, BOOTSTRAP_API_KEY or API_KEY_SHA256" });
-    }
+    // Keys minted through the admin API or CLI live in Redis, so keys in the
+    // environment are optional; with neither, every call gets 401 until one is minted.
     if (env.STORAGE_DRIVER === "fs" && !env.URL_SIGNING_SECRET) {
       ctx.addIssue({ code: "custom", path: ["URL_SIGNING_SECRET"], message: "URL_SIGNING_SECRET is required when STORAGE_DRIVER=fs" });
     }

@@ -21,6 +21,21 @@ const workerEnvSchema = commonEnvSchema
     LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
     /** How often workers look for jobs whose worker died. */
     STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
+    /**
+     * How long queued (async, batch) work may wait in total for an upstream of
+     * its model to come back when none is healthy, before it fails with 503
+     * like a synchronous call. 0 fails at once.
+     */
+    UPSTREAM_RECOVERY_WAIT_MS: z.coerce.number().int().min(0).default(120_000),
+    /** Batch steps (validate, dispatch, finalize) one worker runs at once; they stream files, so few. */
+    BATCH_STEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /** Webhook deliveries one worker makes at once. */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    /** Let webhooks reach private and loopback addresses (tests, single-host setups). Off: such targets are refused. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+    /** Fallback signing secret (`whsec_…`) for workspaces without their own. */
+    WEBHOOK_SIGNING_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "WEBHOOK_SIGNING_SECRET looks like whsec_<base64>").optional(),
   })
   .superRefine(checkStorageEnv);
 

@@ -14,7 +14,13 @@ export interface SuiteInfo {
   apiKey: string;
   /** A second accepted key, configured only as a SHA-256 digest. */
   hashedApiKey: string;
-  stacks: { s3: StackInfo; fs: StackInfo; limited: StackInfo };
+  /** `idle`: an API whose queue no worker serves, so its jobs stay queued. */
+  stacks: { s3: StackInfo; fs: StackInfo; limited: StackInfo; expiring: StackInfo; idle: StackInfo };
+  /** What the workers sign webhooks with (`whsec_…`). */
+  webhookSigningSecret: string;
+  /** Operator token of the fs stack's admin API (the other stacks have none). */
+  adminToken: string;
+  shortCompletionWindowSeconds: number;
   simulators: Record<string, string>;
   logDir: string;
   rateLimitPerMinute: number;
