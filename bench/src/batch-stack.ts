@@ -16,6 +16,8 @@ export const SLOTS_MODEL = "bench-slots";
 export interface BatchStack {
   apiUrl: string;
   apiKey: string;
+  /** The K-slot simulator, for the direct baseline. */
+  slotsSimulatorUrl: string;
   pids: { api: number; worker: number };
 }
 
@@ -80,7 +82,7 @@ export async function startBatchStack(options: { workDir: string; slots: number;
     readyUrl: `${apiUrl}/readyz`,
     logFile: join(logDir, "api.log"),
   });
-  return { apiUrl, apiKey: API_KEY, pids: { api: api.pid, worker: worker.pid } };
+  return { apiUrl, apiKey: API_KEY, slotsSimulatorUrl: slotsUrl, pids: { api: api.pid, worker: worker.pid } };
 }
 
 export const stopBatchStack = stopAll;
