@@ -3,11 +3,9 @@
 // the worker and the API, each a child process.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+import { entry, startServicePair } from "./service-pair.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
 const API_KEY = "bench-batch-key-3c9a1e5b2d4c6a7f";
 
 export const ZERO_MODEL = "bench-zero";
@@ -53,36 +51,10 @@ export async function startBatchStack(options: { workDir: string; slots: number;
     MODEL_CATALOG_PATH: catalogPath,
     STORAGE_DRIVER: "fs",
     STORAGE_FS_ROOT: join(options.workDir, "images"),
-    METRICS_HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
-    NODE_ENV: "production",
   };
-  const workerMetricsPort = await getFreePort();
-  const worker = await startNodeService({
-    name: "worker",
-    entry: entry("worker"),
-    env: { ...common, WORKER_CONCURRENCY: "256", METRICS_PORT: String(workerMetricsPort) },
-    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
-    logFile: join(logDir, "worker.log"),
-  });
-  const [apiPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort()]);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const api = await startNodeService({
-    name: "api",
-    entry: entry("api"),
-    env: {
-      ...common,
-      URL_SIGNING_SECRET: "bench-url-signing-secret-0123456789abcdef",
-      PORT: String(apiPort),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: apiUrl,
-      API_KEYS: API_KEY,
-      METRICS_PORT: String(apiMetricsPort),
-    },
-    readyUrl: `${apiUrl}/readyz`,
-    logFile: join(logDir, "api.log"),
-  });
-  return { apiUrl, apiKey: API_KEY, slotsSimulatorUrl: slotsUrl, pids: { api: api.pid, worker: worker.pid } };
+  const pair = await startServicePair({ env: common, workerConcurrency: 256, apiKey: API_KEY, logDir });
+  return { apiUrl: pair.apiUrl, apiKey: API_KEY, slotsSimulatorUrl: slotsUrl, pids: { api: pair.apiPid, worker: pair.workerPid } };
 }
 
 export const stopBatchStack = stopAll;

@@ -3,17 +3,14 @@
 // child process so the load generator never shares an event loop with them.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+import { entry, startServicePair } from "./service-pair.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
 
 export const LARGE_MODEL = "bench-large";
 export const SMALL_MODEL = "bench-small";
 // Long and random-looking enough for the API's key rules; only valid for this run.
 const API_KEY = "bench-key-7f3c9a1e5b2d4c6a";
-const URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
 
 export interface StackOptions {
   workDir: string;
@@ -76,47 +73,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     MODEL_CATALOG_PATH: catalogPath,
     STORAGE_DRIVER: "fs",
     STORAGE_FS_ROOT: join(options.workDir, "images"),
-    METRICS_HOST: "127.0.0.1",
     LOG_LEVEL: options.logLevel,
-    NODE_ENV: "production",
     ...(options.cpuProfileDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfileDir}` }),
   };
-  const workerMetricsPort = await getFreePort();
-  const worker = await startNodeService({
-    name: "worker",
-    entry: entry("worker"),
-    env: { ...common, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
-    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
-    logFile: join(logDir, "worker.log"),
-  });
-
-  const apiPort = await getFreePort();
-  const apiMetricsPort = await getFreePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const api = await startNodeService({
-    name: "api",
-    entry: entry("api"),
-    env: {
-      ...common,
-      URL_SIGNING_SECRET,
-      PORT: String(apiPort),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: apiUrl,
-      API_KEYS: API_KEY,
-      METRICS_PORT: String(apiMetricsPort),
-    },
-    readyUrl: `${apiUrl}/readyz`,
-    logFile: join(logDir, "api.log"),
-  });
+  const pair = await startServicePair({ env: common, workerConcurrency: options.workerConcurrency, apiKey: API_KEY, logDir });
 
   return {
-    apiUrl,
+    apiUrl: pair.apiUrl,
     apiKey: API_KEY,
-    apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
-    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+    apiMetricsUrl: pair.apiMetricsUrl,
+    workerMetricsUrl: pair.workerMetricsUrl,
     simLargeUrl: simLarge.url,
     simSmallUrl: simSmall.url,
-    pids: { api: api.pid, worker: worker.pid, "sim-large": simLarge.pid, "sim-small": simSmall.pid },
+    pids: { api: pair.apiPid, worker: pair.workerPid, "sim-large": simLarge.pid, "sim-small": simSmall.pid },
     redisPort: redis.port,
     logDir,
   };

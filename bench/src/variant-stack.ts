@@ -4,13 +4,10 @@
 // and the load generator can alternate between them.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+import { entry, startServicePair } from "./service-pair.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
-const URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
 export const VARIANT_MODEL = "bench-small";
 
 export interface Variant {
@@ -65,43 +62,17 @@ export async function startVariantStacks(options: {
       MODEL_CATALOG_PATH: catalogPath,
       STORAGE_DRIVER: "fs",
       STORAGE_FS_ROOT: join(options.workDir, "images"),
-      METRICS_HOST: "127.0.0.1",
       LOG_LEVEL: options.logLevel,
-      NODE_ENV: "production",
       ...variant.env,
     };
-    const workerMetricsPort = await getFreePort();
-    const worker = await startNodeService({
-      name: `worker-${variant.name}`,
-      entry: entry("worker"),
-      env: { ...common, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
-      readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
-      logFile: join(logDir, `worker-${variant.name}.log`),
-    });
-    const [apiPort, apiMetricsPort] = [await getFreePort(), await getFreePort()];
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const api = await startNodeService({
-      name: `api-${variant.name}`,
-      entry: entry("api"),
-      env: {
-        ...common,
-        URL_SIGNING_SECRET,
-        PORT: String(apiPort),
-        HOST: "127.0.0.1",
-        PUBLIC_BASE_URL: apiUrl,
-        API_KEYS: API_KEY,
-        METRICS_PORT: String(apiMetricsPort),
-      },
-      readyUrl: `${apiUrl}/readyz`,
-      logFile: join(logDir, `api-${variant.name}.log`),
-    });
+    const pair = await startServicePair({ suffix: variant.name, env: common, workerConcurrency: options.workerConcurrency, apiKey: API_KEY, logDir });
     services.push({
       name: variant.name,
-      apiUrl,
+      apiUrl: pair.apiUrl,
       apiKey: API_KEY,
-      apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
-      workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
-      pids: { api: api.pid, worker: worker.pid },
+      apiMetricsUrl: pair.apiMetricsUrl,
+      workerMetricsUrl: pair.workerMetricsUrl,
+      pids: { api: pair.apiPid, worker: pair.workerPid },
     });
   }
   return { simUrl, services };

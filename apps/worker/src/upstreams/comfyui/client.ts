@@ -4,6 +4,7 @@ import { createUpstreamHttp, httpStatusError, isSuccess, messageFrom, parseReply
 import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
 import { comfyErrorMessage, comfyErrorSchema, comfyHistorySchema, comfyQueuedSchema, executionErrorOf, type ComfyHistoryEntry, type ComfyImageRef } from "./response.js";
 import { createWorkflowFiller } from "./workflow.js";
+import { sleepFor } from "../retry.js";
 
 export interface ComfyUpstreamOptions {
   name: string;
@@ -18,20 +19,6 @@ export interface ComfyUpstreamOptions {
 
 const MAX_SEED = 2 ** 32 - 1;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** The images of a finished prompt, in node-id order (or only `outputNode`'s). */
 function imageRefs(entry: ComfyHistoryEntry, outputNode: string | undefined): ComfyImageRef[] {
@@ -77,7 +64,7 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
 
   async function awaitHistory(promptId: string, signal: AbortSignal): Promise<ComfyHistoryEntry> {
     for (let waitMs = pollMinMs; ; waitMs = Math.min(pollMaxMs, waitMs * 2)) {
-      await sleep(waitMs, signal).catch(() => {
+      await sleepFor(waitMs, signal).catch(() => {
         throw new UpstreamAttemptError("timeout", "upstream did not finish before the deadline");
       });
       const reply = await http.request("GET", `/history/${encodeURIComponent(promptId)}`, signal);

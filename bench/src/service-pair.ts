@@ -1,0 +1,63 @@
+// Starts one API and one worker process as the benchmarks need them: same
+// environment for both, ready when their /readyz answers, logs to files.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getFreePort, startNodeService } from "@imagegen/local-services";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
+
+export const BENCH_URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
+
+export interface ServicePair {
+  apiUrl: string;
+  apiMetricsUrl: string;
+  workerMetricsUrl: string;
+  apiPid: number;
+  workerPid: number;
+}
+
+export async function startServicePair(options: {
+  /** Appended to process names and log files, e.g. "on" → api-on.log. */
+  suffix?: string;
+  /** Environment of both processes (Redis, catalog, storage, log level…). */
+  env: Record<string, string>;
+  workerConcurrency: number;
+  apiKey: string;
+  logDir: string;
+}): Promise<ServicePair> {
+  const tag = options.suffix ? `-${options.suffix}` : "";
+  const env = { METRICS_HOST: "127.0.0.1", NODE_ENV: "production", ...options.env };
+  const workerMetricsPort = await getFreePort();
+  const worker = await startNodeService({
+    name: `worker${tag}`,
+    entry: entry("worker"),
+    env: { ...env, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
+    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
+    logFile: join(options.logDir, `worker${tag}.log`),
+  });
+  const [apiPort, apiMetricsPort] = [await getFreePort(), await getFreePort()];
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const api = await startNodeService({
+    name: `api${tag}`,
+    entry: entry("api"),
+    env: {
+      ...env,
+      URL_SIGNING_SECRET: BENCH_URL_SIGNING_SECRET,
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: apiUrl,
+      API_KEYS: options.apiKey,
+      METRICS_PORT: String(apiMetricsPort),
+    },
+    readyUrl: `${apiUrl}/readyz`,
+    logFile: join(options.logDir, `api${tag}.log`),
+  });
+  return {
+    apiUrl,
+    apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+    apiPid: api.pid,
+    workerPid: worker.pid,
+  };
+}
