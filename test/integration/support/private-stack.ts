@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, type RedisHandle, type ServiceProcess } from "@imagegen/local-services";
+import { getFreePort, startNodeService, startRedisServer, startS3rver, type ObjectStoreHandle, type RedisHandle, type ServiceProcess } from "@imagegen/local-services";
 import { createSimulator, type Simulator, type SimulatorOptionsInput } from "@imagegen/simulator";
 import { suite } from "./context.js";
 
@@ -14,7 +14,7 @@ const entry = (app: string) => join(repoRoot, "apps", app, "dist", "main.js");
  * Redis): its own redis-server, simulator, API and workers, so the rest of
  * the suite running in parallel is not disturbed.
  */
-export async function startPrivateStack(options: { simulator: SimulatorOptionsInput; model?: string }) {
+export async function startPrivateStack(options: { simulator: SimulatorOptionsInput; storage?: "fs" | "s3" }) {
   const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
   const redis: RedisHandle = await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
   const simulator: Simulator = createSimulator(options.simulator);
@@ -31,11 +31,24 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
 `,
   );
   const apiKey = `sk-private-${randomBytes(12).toString("hex")}`;
+  const objectStore: ObjectStoreHandle | undefined =
+    options.storage === "s3" ? await startS3rver({ dataDir: join(workDir, "s3"), bucket: "images", logFile: join(suite().logDir, "private-s3rver.log") }) : undefined;
+  const storage: Record<string, string> = objectStore
+    ? {
+        STORAGE_DRIVER: "s3",
+        S3_BUCKET: objectStore.bucket,
+        S3_REGION: objectStore.region,
+        S3_ENDPOINT: objectStore.endpoint,
+        S3_FORCE_PATH_STYLE: "true",
+        S3_ACCESS_KEY_ID: objectStore.accessKeyId,
+        S3_SECRET_ACCESS_KEY: objectStore.secretAccessKey,
+        S3_MAX_ATTEMPTS: "1",
+      }
+    : { STORAGE_DRIVER: "fs", STORAGE_FS_ROOT: join(workDir, "images") };
   const common = {
     REDIS_URL: redis.url,
     MODEL_CATALOG_PATH: catalogPath,
-    STORAGE_DRIVER: "fs",
-    STORAGE_FS_ROOT: join(workDir, "images"),
+    ...storage,
     URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
     LOG_LEVEL: "info",
     SHUTDOWN_TIMEOUT_MS: "20000",
@@ -81,12 +94,14 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
     apiKey,
     redis,
     simulator,
+    objectStore,
     imagesDir: join(workDir, "images"),
     startWorker,
     async stop() {
       await Promise.all(workers.map((worker) => worker.stop("SIGKILL", 1000).catch(() => undefined)));
       await api.stop();
       await simulator.close();
+      await objectStore?.stop();
       await redis.stop();
       rmSync(workDir, { recursive: true, force: true });
     },

@@ -14,6 +14,7 @@ import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { WorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
+import { putDurably } from "../storage/durable-put.js";
 
 export interface GenerateImageDeps {
   catalog: ModelCatalog;
@@ -53,7 +54,7 @@ async function storeImages(
       });
       const stopTimer = deps.metrics.storageWriteSeconds.startTimer({ driver: deps.store.driver });
       try {
-        await deps.store.put(key, image.bytes, image.contentType);
+        await putDurably(deps.store, key, image.bytes, image.contentType, { deadlineAt: payload.deadlineAt, log: deps.log });
         written.push(key);
         stopTimer({ outcome: "ok" });
       } catch (error) {
