@@ -94,3 +94,35 @@ describe("faults that must not lose an accepted request", () => {
     expect(after.data).toHaveLength(2);
   });
 });
+
+describe("an API replica killed while a caller waits", () => {
+  it("still completes the job, and a retry with the same Idempotency-Key on another replica gets that result", async () => {
+    await stack.startWorker();
+    const doomed = await stack.startApi();
+    const survivor = await stack.startApi();
+    const key = `killed-api-${Date.now()}`;
+    const body = JSON.stringify({ model: "private-model", prompt: "outlive my API", size: "256x256", response_format: "b64_json" });
+    const send = (url: string) =>
+      fetch(`${url}/v1/images/generations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json", "idempotency-key": key },
+        body,
+      });
+    const requestsBefore = stack.simulator.stats().requests;
+    const lost = send(doomed.url).then(
+      (response) => response.status,
+      () => "connection lost",
+    );
+    await expect.poll(() => stack.simulator.stats().inFlight, { timeout: 10_000 }).toBeGreaterThan(0);
+    await doomed.process.kill();
+    expect(await lost).toBe("connection lost");
+
+    const retry = await send(survivor.url);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const result = (await retry.json()) as { data: Array<{ b64_json: string }> };
+    expect(sizeOf(Buffer.from(result.data[0]!.b64_json, "base64"))).toBe("256x256");
+    // The original job's images: the GPU was asked once for this request, not twice.
+    expect(stack.simulator.stats().requests - requestsBefore).toBe(1);
+  });
+});

@@ -53,8 +53,6 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
     LOG_LEVEL: "info",
     SHUTDOWN_TIMEOUT_MS: "20000",
   };
-  const [apiPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort()]);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const workers: ServiceProcess[] = [];
   let workerCount = 0;
 
@@ -73,21 +71,33 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
     return worker;
   }
 
-  const api = await startNodeService({
-    name: "private-api",
-    entry: entry("api"),
-    env: {
-      ...common,
-      PORT: String(apiPort),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: apiUrl,
-      API_KEYS: apiKey,
-      METRICS_PORT: String(apiMetricsPort),
-      METRICS_HOST: "127.0.0.1",
-    },
-    readyUrl: `${apiUrl}/readyz`,
-    logFile: join(suite().logDir, "private-api.log"),
-  });
+  let apiCount = 0;
+  /** Another API replica on the same queue; the first one is started below. */
+  async function startApi(): Promise<{ url: string; process: ServiceProcess }> {
+    const [port, metricsPort] = await Promise.all([getFreePort(), getFreePort()]);
+    const url = `http://127.0.0.1:${port}`;
+    const name = `private-api-${++apiCount}`;
+    const process = await startNodeService({
+      name,
+      entry: entry("api"),
+      env: {
+        ...common,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        PUBLIC_BASE_URL: url,
+        API_KEYS: apiKey,
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: "127.0.0.1",
+      },
+      readyUrl: `${url}/readyz`,
+      logFile: join(suite().logDir, `${name}.log`),
+    });
+    apis.push(process);
+    return { url, process };
+  }
+  const apis: ServiceProcess[] = [];
+  const first = await startApi();
+  const apiUrl = first.url;
 
   return {
     apiUrl,
@@ -97,9 +107,10 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
     objectStore,
     imagesDir: join(workDir, "images"),
     startWorker,
+    startApi,
     async stop() {
       await Promise.all(workers.map((worker) => worker.stop("SIGKILL", 1000).catch(() => undefined)));
-      await api.stop();
+      await Promise.all(apis.map((api) => api.stop("SIGTERM", 5000).catch(() => undefined)));
       await simulator.close();
       await objectStore?.stop();
       await redis.stop();
