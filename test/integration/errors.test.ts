@@ -124,6 +124,12 @@ describe("bad input gets a clear 4xx in the envelope, naming the field", () => {
     expectEnvelope((await response.json()) as { error: Record<string, unknown> }, "unauthorized");
   });
 
+  it("answers a URL with broken percent-encoding with 400 in the envelope, not a 500", async () => {
+    const response = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/files/%?expires=1&signature=x`);
+    expect(response.status).toBe(400);
+    expectEnvelope((await response.json()) as { error: Record<string, unknown> }, "invalid_payload");
+  });
+
   it("answers an unknown route with 404 in the envelope", async () => {
     const response = await post("/v1/images/edits-that-do-not-exist", "{}");
     expect(response.status).toBe(404);

@@ -2,8 +2,13 @@ import { ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
 import type { ErrorRequestHandler, Response } from "express";
 import type { ApiMetrics } from "../metrics.js";
 
-/** body-parser's error types, as the caller should see them. */
-function fromBodyParser(error: { type?: unknown; limit?: unknown }): ServiceError | undefined {
+/** Errors Express and body-parser raise for bad input, as the caller should see them. */
+function fromBodyParser(error: { type?: unknown; limit?: unknown; status?: unknown }): ServiceError | undefined {
+  // Express's router fails to decode a path such as /v1/images/files/% with a
+  // URIError marked 400: the caller's malformed URL, not our fault.
+  if (error instanceof URIError || (error.status === 400 && error.type === undefined)) {
+    return new ServiceError("invalid_payload", "The request URL is malformed (bad percent-encoding).");
+  }
   switch (error.type) {
     case "entity.parse.failed":
       return new ServiceError("invalid_payload", "We could not parse the JSON body of your request. Send valid JSON.");
@@ -34,7 +39,7 @@ export function sendError(res: Response, error: ServiceError, metrics: ApiMetric
 export function errorHandler(metrics: ApiMetrics, baseLog: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const log: Logger = res.locals.log ?? baseLog;
-    let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown });
+    let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown; status?: unknown });
     if (!failure) {
       log.error({ err: error }, "unhandled error");
       failure = new ServiceError(
