@@ -16,6 +16,9 @@ export interface BatchStack {
   apiKey: string;
   /** The K-slot simulator, for the direct baseline. */
   slotsSimulatorUrl: string;
+  apiMetricsUrl: string;
+  workerMetricsUrl: string;
+  redisUrl: string;
   pids: { api: number; worker: number };
 }
 
@@ -54,7 +57,15 @@ export async function startBatchStack(options: { workDir: string; slots: number;
     LOG_LEVEL: "warn",
   };
   const pair = await startServicePair({ env: common, workerConcurrency: 256, apiKey: API_KEY, logDir });
-  return { apiUrl: pair.apiUrl, apiKey: API_KEY, slotsSimulatorUrl: slotsUrl, pids: { api: pair.apiPid, worker: pair.workerPid } };
+  return {
+    apiUrl: pair.apiUrl,
+    apiKey: API_KEY,
+    slotsSimulatorUrl: slotsUrl,
+    apiMetricsUrl: pair.apiMetricsUrl,
+    workerMetricsUrl: pair.workerMetricsUrl,
+    redisUrl: redis.url,
+    pids: { api: pair.apiPid, worker: pair.workerPid },
+  };
 }
 
 export const stopBatchStack = stopAll;

@@ -14,7 +14,12 @@ const entry = (app: string) => join(repoRoot, "apps", app, "dist", "main.js");
  * Redis): its own redis-server, simulator, API and workers, so the rest of
  * the suite running in parallel is not disturbed.
  */
-export async function startPrivateStack(options: { simulator: SimulatorOptionsInput; storage?: "fs" | "s3" }) {
+export async function startPrivateStack(options: {
+  simulator: SimulatorOptionsInput;
+  storage?: "fs" | "s3";
+  /** GPU slots and per-attempt timeout of the one upstream. */
+  upstream?: { slots?: number; attemptTimeoutMs?: number };
+}) {
   const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
   const redis: RedisHandle = await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
   const simulator: Simulator = createSimulator(options.simulator);
@@ -27,7 +32,7 @@ export async function startPrivateStack(options: { simulator: SimulatorOptionsIn
     sizes: ["256x256"]
     max_n: 2
     timeout_ms: 60000
-    upstreams: [{ name: private-sim, protocol: openai, base_url: "${simulatorUrl}", model: sim, max_concurrency: 8, timeout_ms: 20000 }]
+    upstreams: [{ name: private-sim, protocol: openai, base_url: "${simulatorUrl}", model: sim, max_concurrency: ${options.upstream?.slots ?? 8}, timeout_ms: ${options.upstream?.attemptTimeoutMs ?? 20000}, retry_base_delay_ms: 100, retry_max_delay_ms: 1000 }]
 `,
   );
   const apiKey = `sk-private-${randomBytes(12).toString("hex")}`;
