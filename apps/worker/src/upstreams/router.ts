@@ -7,6 +7,7 @@ import { createProbeRunner } from "./health.js";
 import { createUpstreamPool, NoHealthyUpstreamError, type PoolMember } from "./pool.js";
 import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
+import { deadlineSignal } from "./deadline.js";
 
 export interface GenerationOutcome {
   /** The upstreams that produced the images, comma-separated when the request was split. */
@@ -99,7 +100,14 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
       const images = await withSpan(
         `upstream generate ${spec.protocol}`,
         { kind: SpanKind.CLIENT, attributes: { "imagegen.upstream": spec.name, "imagegen.upstream.protocol": spec.protocol, "imagegen.model": card.id, "imagegen.images": request.n } },
-        () => member.client.generate({ ...request, model: spec.model ?? card.id }, AbortSignal.any([signal, AbortSignal.timeout(spec.timeout_ms)])),
+        async () => {
+          const attemptDeadline = deadlineSignal(spec.timeout_ms, "upstream attempt timed out");
+          try {
+            return await member.client.generate({ ...request, model: spec.model ?? card.id }, AbortSignal.any([signal, attemptDeadline.signal]));
+          } finally {
+            attemptDeadline.clear();
+          }
+        },
       );
       if (images.length < request.n) {
         throw new UpstreamAttemptError("invalid_response", `upstream returned ${images.length} of ${request.n} images`);
@@ -176,7 +184,8 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
       const parts = planParts(request.n, imagesPerCall(card, request.n));
       // One failed part fails the request: stop the others instead of paying for images nobody will get.
       const cancel = new AbortController();
-      const signal = AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineAt - now())), cancel.signal]);
+      const requestDeadline = deadlineSignal(deadlineAt - now(), "request deadline passed");
+      const signal = AbortSignal.any([requestDeadline.signal, cancel.signal]);
       try {
         const results = await Promise.all(
           parts.map((part) =>
@@ -196,6 +205,8 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
           throw toServiceError(error);
         }
         throw error;
+      } finally {
+        requestDeadline.clear();
       }
     },
     usage() {
