@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$REPO_ROOT"
 mkdir -p .data
 results=".data/test-results.json"
-rm -f "$results"
+rm -f "$results" .data/log-sweep.json .data/test-secrets.json
 status=0
 # Types first (tests included; the package builds skip test files).
 if ! tsc -p tsconfig.typecheck.json; then
@@ -15,5 +15,7 @@ if ! tsc -p tsconfig.typecheck.json; then
   status=1
 fi
 VITE_CONFIG_NATIVE_IGNORE_WARNING=true vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
-node scripts/summarize-test-results.mjs "$results" || status=1
+# Secrets must never reach a log: sweep every log the suite's processes wrote.
+node scripts/check-test-logs.mjs .data/test-logs .data/test-secrets.json .data/log-sweep.json || status=1
+node scripts/summarize-test-results.mjs "$results" .data/log-sweep.json || status=1
 exit "$status"

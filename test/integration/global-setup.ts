@@ -201,6 +201,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redis: { url: redis.url, prefixes: { s3: "it-s3", fs: "it-fs" } },
   };
   project.provide("suite", info);
+  // For the sweep after the run (scripts/check-test-logs.mjs): no log may contain these.
+  writeFileSync(
+    join(repoRoot, ".data", "test-secrets.json"),
+    JSON.stringify([API_KEY, HASHED_API_KEY, ADMIN_TOKEN, WEBHOOK_SIGNING_SECRET, fsStorage.URL_SIGNING_SECRET]),
+    { mode: 0o600 },
+  );
 
   return async () => {
     await stopAll();
