@@ -44,8 +44,12 @@ async function recordBatchLine(deps: RecordOutcomeDeps, payload: GenerateImagePa
  */
 export function withOutcomeRecording(processor: Processor, deps: RecordOutcomeDeps): Processor {
   return async (job, token) => {
+    // Most jobs are plain synchronous calls: hand them straight on (the
+    // processor validates the payload itself) instead of parsing it twice.
+    const raw = job.data as { batch?: unknown; retain?: unknown } | undefined;
+    if (raw?.batch === undefined && raw?.retain !== true) return processor(job, token);
     const parsed = generateImagePayloadSchema.safeParse(job.data);
-    if (!parsed.success || (!parsed.data.batch && !parsed.data.retain)) return processor(job, token);
+    if (!parsed.success) return processor(job, token);
     const payload = parsed.data;
 
     if (payload.batch) {

@@ -148,10 +148,6 @@ export function createBatchRecords(redis: Redis, prefix: string) {
       return { recorded: reply !== -1, lastLine: reply === 1 };
     },
 
-    async lineRecorded(id: string, index: number): Promise<boolean> {
-      return (await redis.hexists(keys.batchResults(id), String(index))) === 1;
-    },
-
     /**
      * What a line job needs to know before it runs, in one round trip:
      * whether it already ran, and whether its batch still wants it.
