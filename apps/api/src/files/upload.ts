@@ -33,7 +33,8 @@ export async function spoolUpload(req: Request, maxBytes: number): Promise<Spool
   const discard = () => rm(dir, { recursive: true, force: true });
   try {
     return await new Promise<SpooledUpload>((resolve, reject) => {
-      const fields: Record<string, string> = {};
+      // Field names are the caller's: a Map, so `__proto__` or `constructor` is just a name.
+      const fields = new Map<string, string>();
       let file: Promise<{ filename: string; bytes: number; hash: ReturnType<typeof createHash> }> | undefined;
       let parser: busboy.Busboy;
       try {
@@ -41,7 +42,7 @@ export async function spoolUpload(req: Request, maxBytes: number): Promise<Spool
       } catch {
         return reject(new ServiceError("invalid_payload", "The multipart body is malformed."));
       }
-      parser.on("field", (name, value) => (fields[name] = value));
+      parser.on("field", (name, value) => fields.set(name, value));
       parser.on("file", (name, stream, info) => {
         if (name !== "file") {
           stream.resume();
@@ -67,7 +68,7 @@ export async function spoolUpload(req: Request, maxBytes: number): Promise<Spool
       parser.on("close", () => {
         if (!file) return reject(new ServiceError("invalid_payload", "The upload has no 'file' field.", { param: "file" }));
         file.then(({ filename, bytes, hash }) => {
-          const purpose = fields.purpose ?? "";
+          const purpose = fields.get("purpose") ?? "";
           hash.update(`\n${purpose}`);
           resolve({ purpose, filename, path: join(dir, "upload"), bytes, digest: hash.digest("hex"), discard });
         }, reject);

@@ -38,4 +38,9 @@ describe("batch input lines", () => {
     const again = check(line("dup", { model: "m", prompt: "q" }), seen);
     expect(again).toMatchObject({ ok: false, error: { code: "duplicate_custom_id" } });
   });
+
+  it.each(["__proto__", "constructor", "toString"])("checks a request body key named %s instead of dropping it or crashing", (name) => {
+    const text = `{"custom_id":"a","method":"POST","url":"/v1/images/generations","body":{"model":"m","prompt":"p",${JSON.stringify(name)}:1}}`;
+    expect(check(text)).toMatchObject({ ok: false, error: { code: "invalid_request", param: `body.${name}`, line: 7 } });
+  });
 });

@@ -84,4 +84,15 @@ describe("POST /v1/images/generations body", () => {
   it("reports the unknown model with model_not_found", () => {
     expect(failureOf({ model: "nope", prompt: "p" }).code).toBe("model_not_found");
   });
+
+  // Names every plain object inherits: looking them up on the card must not find Object.prototype.
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__"])(
+    "refuses a body key named like an Object.prototype member (%s) as an undeclared parameter",
+    (name) => {
+      const body = JSON.parse(`{"model":"sdxl","prompt":"p",${JSON.stringify(name)}:1}`) as unknown;
+      const error = failureOf(body);
+      expect(error.code).toBe("invalid_payload");
+      expect(error.param).toBe(name);
+    },
+  );
 });

@@ -63,7 +63,8 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
   const parameters: ModelParameters = {};
   for (const [name, value] of Object.entries(body)) {
     if (COMMON_FIELDS.has(name) || value === null) continue;
-    const spec = card.parameters[name];
+    // A caller's key must never find what every object inherits (`constructor`, `__proto__`, ...).
+    const spec = Object.hasOwn(card.parameters, name) ? card.parameters[name] : undefined;
     if (!spec) {
       throw invalid(`Unrecognized request argument supplied: ${name}. Model '${card.id}' does not accept it.`, name);
     }
