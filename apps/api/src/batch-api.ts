@@ -56,6 +56,7 @@ export function createBatchApi(deps: { config: ApiConfig; redis: Redis; generate
       imageStore: deps.store,
       idempotency,
       maxFileBytes: config.MAX_FILE_BYTES,
+      uploadTmpDir: config.UPLOAD_TMP_DIR,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
     }),
   );

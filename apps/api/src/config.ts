@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { commonEnvSchema, parseEnv } from "@imagegen/shared";
 import { checkStorageEnv, storageEnvSchema } from "@imagegen/storage";
 import { z } from "zod";
@@ -31,6 +32,11 @@ const apiEnvSchema = commonEnvSchema
     ...accessEnvShape,
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    /**
+     * Where uploads are spooled before they reach the file store: needs room
+     * for MAX_FILE_BYTES per upload in flight. Leftovers of a crash are swept at start.
+     */
+    UPLOAD_TMP_DIR: z.string().min(1).default(tmpdir()),
     /** How long an async job may wait in the queue before it expires. */
     ASYNC_JOB_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
     /** Testing aid: replaces every batch's completion window (seconds). Leave unset in production. */

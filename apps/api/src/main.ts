@@ -16,6 +16,7 @@ import { loadApiConfig } from "./config.js";
 import { createCompletionHub } from "./generations/completion-hub.js";
 import { createGenerationService } from "./generations/generation-service.js";
 import { createBatchApi } from "./batch-api.js";
+import { sweepStaleUploads } from "./files/upload.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
 import { createHttpServer, listen } from "./server.js";
@@ -82,6 +83,10 @@ async function main(): Promise<void> {
   await events.waitUntilReady();
   await queue.waitUntilReady();
   await access.start();
+
+  // An hour is far beyond any upload's body deadline: what is older belongs to no live request.
+  const swept = await sweepStaleUploads(config.UPLOAD_TMP_DIR, 3600_000);
+  if (swept.length > 0) log.info({ swept: swept.length, dir: config.UPLOAD_TMP_DIR }, "removed uploads a previous run left behind");
 
   const metricsServer = createServer((req, res) => {
     const registry = config.METRICS_ENABLED ? metrics.registry : undefined;

@@ -19,6 +19,8 @@ export async function startPrivateStack(options: {
   storage?: "fs" | "s3";
   /** GPU slots and per-attempt timeout of the one upstream. */
   upstream?: { slots?: number; attemptTimeoutMs?: number };
+  /** Extra environment of every API replica. */
+  apiEnv?: Record<string, string>;
 }) {
   const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
   const redis: RedisHandle = await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
@@ -93,6 +95,7 @@ export async function startPrivateStack(options: {
         API_KEYS: apiKey,
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
+        ...options.apiEnv,
       },
       readyUrl: `${url}/readyz`,
       logFile: join(suite().logDir, `${name}.log`),
@@ -106,6 +109,8 @@ export async function startPrivateStack(options: {
 
   return {
     apiUrl,
+    /** The first API replica's process. */
+    api: first.process,
     apiKey,
     redis,
     simulator,
