@@ -149,9 +149,18 @@ describe("bad input gets a clear 4xx in the envelope, naming the field", () => {
       socket.on("error", reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    // Even a request the HTTP parser refuses has an id to quote in a support ticket.
+    expect(raw).toMatch(/\r\nx-request-id: req_[0-9a-f]{24}\r\n/i);
     expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toMatchObject({ error: { code: "invalid_payload" } });
     const next = await openaiClient(stacks.fs).images.generate({ model: "test-single", prompt: "still serving" });
     expect(next.data).toHaveLength(1);
+  });
+
+  it("answers oversized headers with 431 in the envelope, with a request id", async () => {
+    const response = await fetch(`${suite().stacks.fs.apiUrl}/v1/models`, { headers: { "x-large": "a".repeat(20_000) } });
+    expect(response.status).toBe(431);
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+    expectEnvelope((await response.json()) as { error: Record<string, unknown> }, "invalid_payload");
   });
 
   it("does not echo a caller's x-request-id as its own", async () => {

@@ -19,6 +19,12 @@ const apiEnvSchema = commonEnvSchema
     URL_SIGNING_SECRET: z.string().min(32, "URL_SIGNING_SECRET must be at least 32 characters").optional(),
     /** Lifetime of `url` responses (presigned S3 links or signed API links). */
     IMAGE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    /**
+     * Deadline for receiving a whole request (headers and body); then the
+     * connection is closed with 408. Bounds slow or stalled senders; uploads
+     * of MAX_FILE_BYTES must arrive within it. The response may take longer.
+     */
+    REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Largest JSON body accepted; image requests are small. */
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     /** Keys accepted for the default workspace, comma-separated. Hashed at start-up. */

@@ -84,8 +84,8 @@ async function main(): Promise<void> {
   await queue.waitUntilReady();
   await access.start();
 
-  // An hour is far beyond any upload's body deadline: what is older belongs to no live request.
-  const swept = await sweepStaleUploads(config.UPLOAD_TMP_DIR, 3600_000);
+  // Far beyond any upload's body deadline: what is older belongs to no live request.
+  const swept = await sweepStaleUploads(config.UPLOAD_TMP_DIR, Math.max(3600_000, 2 * config.REQUEST_BODY_TIMEOUT_MS));
   if (swept.length > 0) log.info({ swept: swept.length, dir: config.UPLOAD_TMP_DIR }, "removed uploads a previous run left behind");
 
   const metricsServer = createServer((req, res) => {
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     if (!handleMetricsRequest(req, res, { registry, token: config.METRICS_TOKEN })) res.writeHead(404).end();
   });
   const metricsPort = await listen(metricsServer, config.METRICS_PORT, config.METRICS_HOST);
-  const server = createHttpServer(app);
+  const server = createHttpServer(app, { bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS });
   const port = await listen(server, config.PORT, config.HOST);
   log.info({ port, metricsPort, models: catalog.models.map((model) => model.id), storage: store.driver }, "api listening");
 
