@@ -1,4 +1,4 @@
-import { ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
+import { isRedisUnavailableError, ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
 import type { ErrorRequestHandler, Response } from "express";
 import type { ApiMetrics } from "../metrics.js";
 
@@ -40,6 +40,11 @@ export function errorHandler(metrics: ApiMetrics, baseLog: Logger): ErrorRequest
   return (error: unknown, _req, res, _next) => {
     const log: Logger = res.locals.log ?? baseLog;
     let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown; status?: unknown });
+    // Whatever touched Redis when it went away (records, queues, idempotency
+    // keys): the service is unavailable for a moment, not broken.
+    if (!failure && isRedisUnavailableError(error)) {
+      failure = new ServiceError("service_unavailable", "The service is temporarily unavailable (its data store is unreachable). Retry with backoff.", { cause: error });
+    }
     if (!failure) {
       log.error({ err: error }, "unhandled error");
       failure = new ServiceError(
