@@ -1,11 +1,13 @@
+import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivateStack, type PrivateStack } from "./support/private-stack.js";
 
 let stack: PrivateStack;
+let workerHealthUrl: string;
 beforeAll(async () => {
   stack = await startPrivateStack({ simulator: {} });
-  await stack.startWorker();
+  workerHealthUrl = (await stack.startWorker()).healthUrl;
 }, 60_000);
 afterAll(() => stack?.stop());
 
@@ -62,5 +64,43 @@ describe("while Redis is gone", () => {
     expect(seen.length).toBeGreaterThan(12);
     // And it heals by itself.
     await expect.poll(async () => (await callsNeedingRedis(job.id)).map((reply) => reply.status), { timeout: 15_000, interval: 500 }).not.toContain(503);
+  }, 40_000);
+
+  it("both readiness probes answer 503 within 2 s, saying Redis, instead of hanging", async () => {
+    await stack.redis.kill();
+    try {
+      for (const url of [`${stack.apiUrl}/readyz`, `${workerHealthUrl}/readyz`]) {
+        const started = Date.now();
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        expect(Date.now() - started, url).toBeLessThan(2_500);
+        expect(response.status, url).toBe(503);
+        expect(((await response.json()) as { reason: string }).reason, url).toMatch(/^redis: /);
+      }
+    } finally {
+      await stack.redis.restart();
+    }
+    await expect.poll(async () => (await fetch(`${workerHealthUrl}/readyz`)).status, { timeout: 15_000, interval: 500 }).toBe(200);
+  }, 40_000);
+});
+
+describe("a Redis that answers PING but cannot serve the keys", () => {
+  it("makes both readiness probes answer 503, then 200 again once it can", async () => {
+    const admin = new Redis(stack.redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      await expect.poll(async () => (await fetch(`${stack.apiUrl}/readyz`)).status, { timeout: 15_000, interval: 500 }).toBe(200);
+      // A read-only replica of a master that is not there: PING works, every write fails with READONLY.
+      await admin.call("REPLICAOF", "127.0.0.1", "1");
+      for (const url of [`${stack.apiUrl}/readyz`, `${workerHealthUrl}/readyz`]) {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        expect(response.status, url).toBe(503);
+        expect(((await response.json()) as { reason: string }).reason, url).toMatch(/^redis: .*READONLY/);
+      }
+    } finally {
+      await admin.call("REPLICAOF", "NO", "ONE");
+      admin.disconnect();
+    }
+    for (const url of [`${stack.apiUrl}/readyz`, `${workerHealthUrl}/readyz`]) {
+      await expect.poll(async () => (await fetch(url)).status, { timeout: 15_000, interval: 500 }).toBe(200);
+    }
   }, 40_000);
 });

@@ -1,5 +1,16 @@
 import { createServer } from "node:http";
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, handleMetricsRequest, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import {
+  createLogger,
+  createReadiness,
+  createRedisConnection,
+  exitGracefullyOnSignals,
+  handleMetricsRequest,
+  loadModelCatalog,
+  newProcessId,
+  operationsKeys,
+  redisKeyspaceCheck,
+  startTelemetry,
+} from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
@@ -19,6 +30,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry("imagegen-api", process.env);
   const config = loadApiConfig(process.env);
   const log = createLogger({ name: "api", level: config.LOG_LEVEL });
+  const processId = newProcessId();
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createApiMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(
@@ -69,10 +81,10 @@ async function main(): Promise<void> {
     admin: admin.router,
     queueUi: operations.queueUi,
     tracing: telemetry.enabled,
-    ready: async () => {
-      await producer.ping();
-      await store.ping();
-    },
+    ready: createReadiness([
+      ["redis", redisKeyspaceCheck(producer, operationsKeys(config.QUEUE_PREFIX).readinessProbe(processId))],
+      ["storage", () => store.ping()],
+    ]),
     settings: { urlSigningSecret: config.URL_SIGNING_SECRET, trustProxy: config.TRUST_PROXY },
   });
 

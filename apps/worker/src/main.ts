@@ -1,4 +1,15 @@
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import {
+  createLogger,
+  createReadiness,
+  createRedisConnection,
+  exitGracefullyOnSignals,
+  GENERATE_IMAGE_QUEUE,
+  loadModelCatalog,
+  newProcessId,
+  operationsKeys,
+  redisKeyspaceCheck,
+  startTelemetry,
+} from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { Worker } from "bullmq";
 import { loadWorkerConfig } from "./config.js";
@@ -16,6 +27,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry("imagegen-worker", process.env);
   const config = loadWorkerConfig(process.env);
   const log = createLogger({ name: "worker", level: config.LOG_LEVEL });
+  const processId = newProcessId();
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
@@ -53,13 +65,18 @@ async function main(): Promise<void> {
   const health = createHealthServer({
     registry: config.METRICS_ENABLED ? metrics.registry : undefined,
     metricsToken: config.METRICS_TOKEN,
-    ready: async () => {
-      await connection.ping();
-      await store.ping();
-      if (!worker.isRunning()) throw new Error("worker is not running");
-      // Probes and circuit breakers already track every upstream; reading their verdict costs nothing.
-      if (!router.usage().some((upstream) => upstream.healthy)) throw new Error("no upstream is healthy");
-    },
+    ready: createReadiness([
+      ["redis", redisKeyspaceCheck(connection, operationsKeys(config.QUEUE_PREFIX).readinessProbe(processId))],
+      ["storage", () => store.ping()],
+      [
+        "worker",
+        async () => {
+          if (!worker.isRunning()) throw new Error("not running");
+          // Probes and circuit breakers already track every upstream; reading their verdict costs nothing.
+          if (!router.usage().some((upstream) => upstream.healthy)) throw new Error("no upstream is healthy");
+        },
+      ],
+    ]),
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
   await worker.waitUntilReady();

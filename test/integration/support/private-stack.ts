@@ -63,7 +63,7 @@ export async function startPrivateStack(options: {
   const workers: ServiceProcess[] = [];
   let workerCount = 0;
 
-  async function startWorker(): Promise<ServiceProcess> {
+  async function startWorker(): Promise<ServiceProcess & { healthUrl: string }> {
     const port = await getFreePort();
     const name = `private-worker-${++workerCount}`;
     const worker = await startNodeService({
@@ -75,7 +75,7 @@ export async function startPrivateStack(options: {
       logFile: join(suite().logDir, `${name}.log`),
     });
     workers.push(worker);
-    return worker;
+    return Object.assign(worker, { healthUrl: `http://127.0.0.1:${port}` });
   }
 
   let apiCount = 0;
