@@ -361,18 +361,22 @@ describe("key lifecycle on both replicas", () => {
     expect((await models(0, key)).status).toBe(401);
   });
 
-  it("limits failed authentications per client address, before looking at the key", async () => {
+  it("limits failed authentications per client address, across replicas, and still lets valid credentials through", async () => {
     const { key } = await mintKey(await createWorkspace({ id: "brute" }));
     const attacker = newAddress();
     for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++) {
       const guess = `igk_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
       expect((await call(i % 2, "GET", "/v1/models", { token: guess, address: attacker })).status).toBe(401);
     }
-    const blocked = await call(1, "GET", "/v1/models", { token: key, address: attacker });
+    const guess = `igk_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+    const blocked = await call(1, "GET", "/v1/models", { token: guess, address: attacker });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe("rate_limited");
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await call(0, "GET", "/admin/v1/workspaces", { token: ADMIN_TOKEN, address: attacker })).status).toBe(429);
+    expect((await call(0, "GET", "/admin/v1/workspaces", { token: "not-the-admin-token", address: attacker })).status).toBe(429);
+    // Valid credentials from the same address are not locked out.
+    expect((await call(1, "GET", "/v1/models", { token: key, address: attacker })).status).toBe(200);
+    expect((await call(0, "GET", "/admin/v1/workspaces", { token: ADMIN_TOKEN, address: attacker })).status).toBe(200);
     // Other addresses are unaffected.
     expect((await call(1, "GET", "/v1/models", { token: key })).status).toBe(200);
   });
