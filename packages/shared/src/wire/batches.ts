@@ -13,7 +13,11 @@ export const COMPLETION_WINDOWS = { "24h": 24 * 3600 } as const;
 const jsonObjectSchema = (error: string) =>
   z.custom<Record<string, unknown>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), { error });
 
-/** Caller-chosen labels. `__proto__` cannot round-trip through a record, so it is refused rather than dropped. */
+/**
+ * Caller-chosen labels, within OpenAI's limits (16 pairs, keys of 64 and
+ * values of 512 characters). `__proto__` cannot round-trip through a
+ * record, so it is refused rather than dropped.
+ */
 const metadataSchema = z.preprocess(
   (value, ctx) => {
     if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
@@ -21,7 +25,9 @@ const metadataSchema = z.preprocess(
     }
     return value;
   },
-  z.record(z.string().max(64), z.string().max(512)),
+  z
+    .record(z.string().max(64, "metadata keys are at most 64 characters"), z.string().max(512, "metadata values are at most 512 characters"))
+    .refine((metadata) => Object.keys(metadata).length <= 16, "metadata holds at most 16 pairs"),
 );
 
 /** `POST /v1/batches` body (OpenAI's), plus an optional webhook. */
