@@ -206,6 +206,14 @@ describe("the admin API", () => {
     expect((await models(0, ENV_KEY)).body.data.map((model: { id: string }) => model.id)).toEqual(["ws-alpha", "ws-beta", "ws-slow"]);
   });
 
+  it("refuses to mint a key that has already expired", async () => {
+    const workspace = await createWorkspace({ id: "past" });
+    const refused = await admin("POST", `/workspaces/${workspace}/keys`, { name: "late", expires_at: Math.floor(Date.now() / 1000) - 60 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "invalid_payload", param: "expires_at" });
+    expect((await admin("GET", `/workspaces/${workspace}/keys`)).body.data).toEqual([]);
+  });
+
   it("does not exist on a deployment without ADMIN_TOKEN", async () => {
     const response = await fetch(`${suite().stacks.s3.apiUrl}/admin/v1/workspaces`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(404);

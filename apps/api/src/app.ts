@@ -44,6 +44,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestContext(deps.log, deps.metrics));
   if (deps.tracing) app.use(traceRequests());
+  // No cross-origin access is offered (no CORS headers), so OPTIONS has
+  // nothing to say; without this Express answers it with a plain-text list.
+  app.options(/.*/, (_req, res) => {
+    res.status(204).end();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -53,6 +53,8 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
         return reject(new ServiceError("invalid_payload", "The multipart body is malformed."));
       }
       parser.on("field", (name, value) => fields.set(name, value));
+      // Busboy stops reading fields at the limit: refuse, rather than lose `purpose` among them.
+      parser.on("fieldsLimit", () => reject(new ServiceError("invalid_payload", "The upload has too many fields: send 'purpose' and 'file' only.")));
       parser.on("file", (name, stream, info) => {
         if (name !== "file") {
           stream.resume();

@@ -153,6 +153,10 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
       const input = parseBody(createKeyBodySchema, body);
       await workspaceOrThrow(workspaceId);
       const createdAt = now();
+      // A key that is dead on arrival is a mistake (seconds vs milliseconds, a stale script), not a request.
+      if (input.expires_at !== undefined && input.expires_at <= createdAt) {
+        throw new ServiceError("invalid_payload", "expires_at is in the past: give a future Unix time in seconds, or expires_in_seconds.", { param: "expires_at" });
+      }
       const expiresAt = input.expires_at ?? (input.expires_in_seconds === undefined ? undefined : createdAt + input.expires_in_seconds);
       for (;;) {
         const minted = mintKey();
