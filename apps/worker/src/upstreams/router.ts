@@ -8,6 +8,7 @@ import { createUpstreamPool, NoHealthyUpstreamError, type PoolMember } from "./p
 import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
 import { deadlineSignal } from "./deadline.js";
+import { meaningOf } from "./status-table.js";
 
 export interface GenerationOutcome {
   /** The upstreams that produced the images, comma-separated when the request was split. */
@@ -39,13 +40,9 @@ export interface UpstreamRouterDeps {
   now?: () => number;
 }
 
-/** What an attempt's failure says about the upstream, for its circuit breaker. */
+/** What an attempt's failure says about the upstream, for its circuit breaker; see the status table. */
 export function verdictOf(error: UpstreamAttemptError): AttemptVerdict {
-  if (error.kind !== "http") return "failure";
-  const status = error.details.status ?? 0;
-  // 429 is back-pressure (Retry-After handles it); 400/413/422 are the caller's.
-  if (status === 429 || status === 400 || status === 413 || status === 422) return "neutral";
-  return "failure";
+  return meaningOf(error).breaker;
 }
 
 /**
