@@ -1,22 +1,13 @@
 import { withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelUpstreamHealth } from "./operations/model-health.js";
+import type { UpstreamUsage } from "./upstreams/usage.js";
 
 /**
  * Every metric the worker exports, by the names the Grafana dashboard in
  * infra/ uses. Buckets span tens of milliseconds to minutes: image work.
  */
 const IMAGE_WORK_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
-
-export interface UpstreamUsage {
-  upstream: string;
-  protocol: string;
-  inFlight: number;
-  capacity: number;
-  circuitState: "closed" | "half_open" | "open";
-  /** In rotation: passing its probes and its circuit not open. */
-  healthy: boolean;
-}
 
 const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 

@@ -1,5 +1,5 @@
 import { SpanKind, withSpan, type Logger, type ModelCard, type ModelCatalog, type UpstreamSpec } from "@imagegen/shared";
-import type { UpstreamUsage, WorkerMetrics } from "../metrics.js";
+import type { WorkerMetrics } from "../metrics.js";
 import { createCircuitBreaker, type AttemptVerdict } from "./circuit-breaker.js";
 import { createUpstreamClient } from "./create-client.js";
 import { imagesPerCall, partRequest, planParts } from "./fan-out.js";
@@ -9,6 +9,7 @@ import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
 import { deadlineSignal } from "./deadline.js";
 import { meaningOf } from "./status-table.js";
+import type { UpstreamUsage } from "./usage.js";
 
 export interface GenerationOutcome {
   /** The upstreams that produced the images, comma-separated when the request was split. */
