@@ -45,6 +45,14 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
     }),
+    /** Every job of every queue (generate-image, batches, webhooks), timed where the Workers are registered. */
+    jobSeconds: new Histogram({
+      name: "imagegen_job_duration_seconds",
+      help: "Time a worker spent on one job, by queue and outcome (ok|error|deferred: put back to wait, not a failure).",
+      labelNames: ["queue", "outcome"] as const,
+      buckets: IMAGE_WORK_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
     queueWaitSeconds: new Histogram({
       name: "imagegen_queue_wait_seconds",
       help: "Time a job waited in the queue before a worker took it.",
