@@ -1,6 +1,5 @@
-import { BATCHES_QUEUE, createBatchRecords, createFileRecords, type Logger, type ModelCatalog, type WebhookEmitter } from "@imagegen/shared";
+import { BATCHES_QUEUE, createBatchRecords, createFileRecords, type Logger, type ModelCatalog, type WebhookEmitter, type RedisClient } from "@imagegen/shared";
 import { createFileStore } from "@imagegen/storage";
-import type { Redis } from "ioredis";
 import type { WorkerConfig } from "../config.js";
 import type { QueueHandles } from "../queues/queue-handles.js";
 import type { WorkerRegistration } from "../queues/worker-registry.js";
@@ -8,7 +7,7 @@ import { createBatchStepProcessor } from "./steps.js";
 
 export interface BatchesDeps {
   config: WorkerConfig;
-  connection: Redis;
+  connection: RedisClient;
   catalog: ModelCatalog;
   queues: Pick<QueueHandles, "generateImage" | "batches">;
   webhooks: WebhookEmitter;

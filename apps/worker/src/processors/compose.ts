@@ -1,6 +1,5 @@
-import { createBatchRecords, createGenerationRecords, GENERATE_IMAGE_QUEUE, type Logger, type ModelCatalog, type WebhookEmitter } from "@imagegen/shared";
+import { createBatchRecords, createGenerationRecords, GENERATE_IMAGE_QUEUE, type Logger, type ModelCatalog, type WebhookEmitter, type RedisClient } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
-import type { Redis } from "ioredis";
 import type { WorkerConfig } from "../config.js";
 import type { WorkerMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues/queue-handles.js";
@@ -11,7 +10,7 @@ import { withOutcomeRecording } from "./record-outcome.js";
 
 export interface GenerationsDeps {
   config: Pick<WorkerConfig, "QUEUE_PREFIX" | "WORKER_CONCURRENCY" | "UPSTREAM_RECOVERY_WAIT_MS">;
-  connection: Redis;
+  connection: RedisClient;
   catalog: ModelCatalog;
   router: UpstreamRouter;
   store: ImageStore;

@@ -1,6 +1,5 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger } from "@imagegen/shared";
+import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger, type RedisClient } from "@imagegen/shared";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 
 /** The worker's producer handles, one per queue it adds jobs to. */
 export interface QueueHandles {
@@ -18,7 +17,7 @@ export interface QueueHandles {
  * gets an `error` listener: an EventEmitter error without one would crash
  * the process on a Redis blip the connection is already reconnecting from.
  */
-export function createQueueHandles(deps: { connection: Redis; prefix: string; log: Logger }): QueueHandles {
+export function createQueueHandles(deps: { connection: RedisClient; prefix: string; log: Logger }): QueueHandles {
   const open = (name: string) => {
     const queue = new Queue(name, { connection: deps.connection, prefix: deps.prefix });
     queue.on("error", (error) => deps.log.warn({ err: error.message, queue: name }, "queue error"));

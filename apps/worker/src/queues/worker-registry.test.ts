@@ -2,15 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
-import { createLogger, createRedisConnection } from "@imagegen/shared";
+import { createLogger, createRedisConnection, type RedisClient } from "@imagegen/shared";
 import { DelayedError, Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWorkerMetrics } from "../metrics.js";
 import { createWorkerRegistry } from "./worker-registry.js";
 
 /** Against a real redis-server: BullMQ's own scripts decide what ran and how it ended. */
-let connection: Redis;
+let connection: RedisClient;
 let dataDir: string;
 const prefix = "registry-test";
 const log = createLogger({ name: "test", level: "silent" });

@@ -1,6 +1,5 @@
-import type { Logger, Telemetry } from "@imagegen/shared";
+import type { Logger, RedisClient, Telemetry } from "@imagegen/shared";
 import { DelayedError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
 import type { WorkerMetrics } from "../metrics.js";
 
 /** One queue's consumer, as a concern's builder describes it. */
@@ -14,7 +13,7 @@ export interface WorkerRegistration {
 }
 
 export interface WorkerRegistryDeps {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** How long a job's lock lives without renewal (LOCK_DURATION_MS). */
   lockDurationMs: number;

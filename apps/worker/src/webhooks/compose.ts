@@ -1,5 +1,4 @@
-import { createBatchRecords, createGenerationRecords, createWebhookEmitter, WEBHOOKS_QUEUE, type Logger, type WebhookEmitter } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import { createBatchRecords, createGenerationRecords, createWebhookEmitter, WEBHOOKS_QUEUE, type Logger, type WebhookEmitter, type RedisClient } from "@imagegen/shared";
 import type { WorkerConfig } from "../config.js";
 import type { QueueHandles } from "../queues/queue-handles.js";
 import type { WorkerRegistration } from "../queues/worker-registry.js";
@@ -8,7 +7,7 @@ import { createWorkspaceWebhookSecrets } from "./secrets.js";
 
 export interface WebhooksDeps {
   config: Pick<WorkerConfig, "QUEUE_PREFIX" | "WEBHOOK_CONCURRENCY" | "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_ALLOW_PRIVATE_TARGETS" | "WEBHOOK_SIGNING_SECRET">;
-  connection: Redis;
+  connection: RedisClient;
   queues: Pick<QueueHandles, "webhooks">;
   log: Logger;
 }
