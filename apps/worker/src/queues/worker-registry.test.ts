@@ -48,14 +48,17 @@ describe("worker registry", () => {
     await registry.close();
   });
 
-  it("times the jobs of every queue by outcome: done, failed, or put back to wait", async () => {
+  it("times the jobs of every queue by outcome (done, failed, put back to wait) and reports only final failures as such", async () => {
     const metrics = createWorkerMetrics();
+    const warned = vi.spyOn(log, "warn");
+    const debugged = vi.spyOn(log, "debug");
     const registry = createWorkerRegistry({ connection, prefix, lockDurationMs: 5000, stalledIntervalMs: 5000, telemetry: undefined, metrics, log });
     registry.register({
       queue: "alpha",
       concurrency: 4,
       processor: async (job, token) => {
         if (job.name === "fail") throw new Error("boom");
+        if (job.name === "blip" && job.attemptsMade === 0) throw new Error("blip");
         if (job.name === "defer") {
           await job.moveToDelayed(Date.now() + 60_000, token);
           throw new DelayedError();
@@ -66,13 +69,21 @@ describe("worker registry", () => {
     registry.register({ queue: "beta", concurrency: 1, processor: async () => "done" });
     const alpha = new Queue("alpha", { connection, prefix });
     const beta = new Queue("beta", { connection, prefix });
-    await alpha.addBulk([{ name: "ok", data: {} }, { name: "fail", data: {} }, { name: "defer", data: {} }]);
+    await alpha.addBulk([
+      { name: "ok", data: {} },
+      { name: "fail", data: {} },
+      { name: "defer", data: {} },
+      { name: "blip", data: {}, opts: { attempts: 2 } },
+    ]);
     await beta.add("ok", {});
 
     await registry.start();
     expect(registry.isRunning()).toBe(true);
-    await vi.waitFor(async () => expect(await jobCounts(metrics)).toEqual({ "alpha ok": 1, "alpha error": 1, "alpha deferred": 1, "beta ok": 1 }), { timeout: 10_000, interval: 50 });
-    expect(await alpha.getJobCounts("completed", "failed", "delayed")).toEqual({ completed: 1, failed: 1, delayed: 1 });
+    await vi.waitFor(async () => expect(await jobCounts(metrics)).toEqual({ "alpha ok": 2, "alpha error": 2, "alpha deferred": 1, "beta ok": 1 }), { timeout: 10_000, interval: 50 });
+    expect(await alpha.getJobCounts("completed", "failed", "delayed")).toEqual({ completed: 2, failed: 1, delayed: 1 });
+    const messages = (spy: typeof warned) => spy.mock.calls.map((call) => call[1]);
+    expect(messages(warned)).toEqual(["job failed for good"]);
+    expect(messages(debugged)).toEqual(["job attempt failed; it will be retried"]);
 
     await registry.close();
     expect(registry.isRunning()).toBe(false);

@@ -1,5 +1,5 @@
 import type { Logger, RedisClient, Telemetry } from "@imagegen/shared";
-import { DelayedError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { WorkerMetrics } from "../metrics.js";
 
 /** One queue's consumer, as a concern's builder describes it. */
@@ -72,7 +72,12 @@ export function createWorkerRegistry(deps: WorkerRegistryDeps): WorkerRegistry {
       });
       worker.on("error", (error) => deps.log.error({ err: error, queue }, "worker error"));
       worker.on("failed", (job, error) => {
-        deps.log.warn({ queue, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message }, "job failed");
+        // BullMQ reports every failed attempt (attemptsMade already counts this
+        // one); processors log their own attempts, so only the last is news here.
+        const willRetry = job !== undefined && !(error instanceof UnrecoverableError) && job.attemptsMade < (job.opts.attempts ?? 1);
+        const fields = { queue, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message };
+        if (willRetry) deps.log.debug(fields, "job attempt failed; it will be retried");
+        else deps.log.warn(fields, "job failed for good");
       });
       worker.on("stalled", (jobId) => deps.log.warn({ queue, jobId }, "job stalled: its worker stopped renewing the lock; it will run again"));
       workers.push(worker);
