@@ -89,7 +89,8 @@ describe("uploads the caller abandons", () => {
     // And the next upload goes through.
     const file = await uploadBatchFile(client(), [imageLine("b", { model: "private-model", prompt: "p", size: "256x256" })]);
     expect(file.bytes).toBeGreaterThan(0);
-    expect(readdirSync(uploadsDir)).toEqual([]);
+    // Its spooled copy goes once it is stored (just after the answer).
+    await expect.poll(() => readdirSync(uploadsDir), { timeout: 5_000 }).toEqual([]);
   });
 });
 

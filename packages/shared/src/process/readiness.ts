@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 
 /** Names this process among its replicas (host, pid and a random part, as pids repeat across containers). */
 export function newProcessId(): string {
@@ -48,7 +48,7 @@ export function createReadiness(checks: readonly ReadinessCheck[], timeoutMs = R
  * Redis that cannot serve the keyspace (a read-only replica, a cluster node
  * that does not own the keys, one still loading its data).
  */
-export function redisKeyspaceCheck(redis: Redis, key: string): () => Promise<void> {
+export function redisKeyspaceCheck(redis: RedisClient, key: string): () => Promise<void> {
   return async () => {
     const value = randomBytes(8).toString("hex");
     await redis.set(key, value, "PX", 60_000);
