@@ -186,7 +186,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   // And one on a queue no worker serves: its jobs stay queued (cancel and position tests).
-  const idleStack = await startStack({ name: "idle", prefix: "it-idle", storage: fsStorage, common, logDir, startWorker: false });
+  const idleStack = await startStack({
+    name: "idle",
+    prefix: "it-idle",
+    storage: fsStorage,
+    common,
+    logDir,
+    startWorker: false,
+    apiEnv: { REFUSE_WITHOUT_WORKERS: "false" },
+  });
 
   const info: SuiteInfo = {
     apiKey: API_KEY,

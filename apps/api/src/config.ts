@@ -36,6 +36,12 @@ const apiEnvSchema = commonEnvSchema
     /** Requests per minute of a workspace that sets none itself; 0 = unlimited. */
     RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
     ...accessEnvShape,
+    /**
+     * With no worker heartbeat in the last 5 s, answer image generations
+     * with 503 at once and report not ready. `false`: accept them and let
+     * them wait in the queue for a worker (async jobs survive a worker-less spell).
+     */
+    REFUSE_WITHOUT_WORKERS: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
     /**

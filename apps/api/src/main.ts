@@ -21,6 +21,7 @@ import { sweepStaleUploads } from "./files/upload.js";
 import { createGenerations } from "./generations/generations.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
+import { createWorkerPresence } from "./operations/worker-presence.js";
 import { createQueueHandles } from "./queues.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { createHttpServer, listen } from "./server.js";
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
   const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
+  const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
   const app = createApp({
     log,
     metrics,
@@ -81,9 +83,11 @@ async function main(): Promise<void> {
     admin: admin.router,
     queueUi: operations.queueUi,
     tracing: telemetry.enabled,
+    requireWorker: workerPresence?.requireWorker,
     ready: createReadiness([
-      ["redis", redisKeyspaceCheck(producer, operationsKeys(config.QUEUE_PREFIX).readinessProbe(processId))],
+      ["redis", redisKeyspaceCheck(producer, operationsKeys(prefix).readinessProbe(processId))],
       ["storage", () => store.ping()],
+      ...(workerPresence ? [["workers", workerPresence.check] as const] : []),
     ]),
     settings: { urlSigningSecret: config.URL_SIGNING_SECRET, trustProxy: config.TRUST_PROXY },
   });

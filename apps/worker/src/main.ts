@@ -14,6 +14,7 @@ import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
 import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { createWorkerHeartbeat } from "./operations/heartbeat.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { composeGenerations } from "./processors/compose.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
   await workers.start();
+  const heartbeat = createWorkerHeartbeat({ redis: connection, prefix: config.QUEUE_PREFIX, workerId: processId, log });
+  await heartbeat.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
     "worker started",
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
+      await heartbeat.stop();
       await workers.close();
       await queues.close();
       await router.close();

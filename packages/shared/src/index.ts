@@ -13,6 +13,7 @@ export * from "./logger.js";
 export * from "./redis.js";
 export * from "./config/env.js";
 export * from "./process/readiness.js";
+export * from "./process/worker-heartbeat.js";
 export * from "./process/shutdown.js";
 export * from "./redis-keys.js";
 export * from "./workspaces/records.js";

@@ -97,7 +97,8 @@ export async function startPrivateStack(options: {
         METRICS_HOST: "127.0.0.1",
         ...options.apiEnv,
       },
-      readyUrl: `${url}/readyz`,
+      // Not /readyz: that waits for a worker, and tests start theirs after the API.
+      readyUrl: `${url}/healthz`,
       logFile: join(suite().logDir, `${name}.log`),
     });
     apis.push(process);
