@@ -1,14 +1,19 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
+import { getFreePort, startNodeService, startRedisServer, stopAll, type NodeServiceOptions, type ServiceProcess } from "@imagegen/local-services";
 import { banner } from "./banner.js";
 import { loadLocalConfig } from "./config.js";
 import { loadOrCreateSecrets } from "./secrets.js";
+import { supervise, type Supervisor } from "./supervise.js";
+
+const print = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
 
 /**
  * `npm start`: the whole service on one machine with nothing to set up. A
  * private redis-server (append-only file on) under the data folder, the GPU
  * simulator, a worker and the API, each its own process as in production.
+ * Each is supervised: one that dies is started again (Redis on its
+ * append-only file), and Ctrl-C stops whatever runs at that moment.
  */
 async function main(): Promise<void> {
   const config = loadLocalConfig(process.env);
@@ -19,15 +24,43 @@ async function main(): Promise<void> {
   const secrets = loadOrCreateSecrets(dataDir);
   const apiKey = config.BOOTSTRAP_API_KEY ?? secrets.apiKey;
 
+  const supervisors: Supervisor[] = [];
+  /** What runs now under each name (a restart replaces the entry). */
+  const running = new Map<string, ServiceProcess>();
   const stop = async (signal: string) => {
     process.stdout.write(`\n${signal}: stopping the API, worker, simulator and Redis...\n`);
+    for (const supervisor of supervisors) supervisor.stop();
+    // In this order whichever process was restarted last: the worker finishes
+    // with Redis still there, and Redis goes last to flush its append-only file.
+    for (const name of ["api", "worker", "simulator"]) await running.get(name)?.stop().catch(() => null);
     await stopAll();
     process.exit(0);
+  };
+  /** Starts a Node service and keeps it running. */
+  const startSupervised = async (options: NodeServiceOptions) => {
+    const start = async () => {
+      const service = await startNodeService(options);
+      running.set(options.name, service);
+      return service;
+    };
+    supervisors.push(supervise(await start(), { name: options.name, start, print }));
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   const redis = await startRedisServer({ dataDir: join(dataDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
+  // Restarted on the same port and data folder: it replays its append-only file, and the apps reconnect by themselves.
+  const redisChild = () => ({ exited: redis.exited() ?? Promise.resolve(null) });
+  supervisors.push(
+    supervise(redisChild(), {
+      name: "redis",
+      start: async () => {
+        await redis.restart();
+        return redisChild();
+      },
+      print,
+    }),
+  );
   const [simulatorPort, workerMetricsPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort()]);
   const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
   const baseUrl = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`;
@@ -42,7 +75,7 @@ async function main(): Promise<void> {
     STORAGE_FS_ROOT: join(dataDir, "images"),
   };
 
-  await startNodeService({
+  await startSupervised({
     name: "simulator",
     entry: app("simulator"),
     env: { ...inherited, SIM_PORT: String(simulatorPort), SIM_HOST: "127.0.0.1" },
@@ -50,7 +83,7 @@ async function main(): Promise<void> {
     logFile: join(logDir, "simulator.log"),
     echo: config.LOCAL_ECHO_LOGS,
   });
-  await startNodeService({
+  await startSupervised({
     name: "worker",
     entry: app("worker"),
     env: {
@@ -65,7 +98,7 @@ async function main(): Promise<void> {
     logFile: join(logDir, "worker.log"),
     echo: config.LOCAL_ECHO_LOGS,
   });
-  await startNodeService({
+  await startSupervised({
     name: "api",
     entry: app("api"),
     env: {
