@@ -66,15 +66,17 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     // The workspace's view of the library: models outside it are model_not_found.
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
 
-    const admission = await deps.rateLimiter.admit(principal, {
-      requestId: res.locals.requestId,
-      images: request.n,
-      leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
-    });
-    res.set(admission.headers);
-    if (!admission.admitted) throw admission.error;
-    // "close" fires after the response and when the caller hangs up: either way the slot frees.
-    res.on("close", admission.release);
+    const admit = async () => {
+      const admission = await deps.rateLimiter.admit(principal, {
+        requestId: res.locals.requestId,
+        images: request.n,
+        leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
+      });
+      res.set(admission.headers);
+      if (!admission.admitted) throw admission.error;
+      // "close" fires after the response and when the caller hangs up: either way the slot frees.
+      res.on("close", admission.release);
+    };
 
     const outcome = await deps.generations.submit({
       workspaceId: principal.workspaceId,
@@ -85,6 +87,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       idempotencyKey: req.header("idempotency-key"),
       idempotencyBody: JSON.stringify(req.body),
       webhookUrl,
+      admit,
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
     });
