@@ -6,6 +6,7 @@ import type { RedisClient } from "@imagegen/shared";
 import type { ApiConfig } from "./config.js";
 import { batchesRouter } from "./routes/batches.js";
 import { filesRouter } from "./routes/files.js";
+import { createWebhookTargetCheck } from "./webhooks/webhook-target.js";
 
 /**
  * The composition root of OpenAI's Files and Batches API: their records and
@@ -35,6 +36,7 @@ export function createBatchApi(deps: { config: ApiConfig; redis: RedisClient; ba
       idempotency,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
       completionWindowOverrideSeconds: config.BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS,
+      checkWebhookTarget: createWebhookTargetCheck({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS }),
     }),
   );
   return router;

@@ -42,6 +42,11 @@ const apiEnvSchema = commonEnvSchema
      * them wait in the queue for a worker (async jobs survive a worker-less spell).
      */
     REFUSE_WITHOUT_WORKERS: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
+    /**
+     * Let `webhook_url` point at loopback and private addresses. Off: such
+     * targets are refused at submission with 400; set it like the worker's.
+     */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
     /**

@@ -111,6 +111,8 @@ async function main(): Promise<void> {
       URL_SIGNING_SECRET: secrets.urlSigningSecret,
       METRICS_PORT: String(apiMetricsPort),
       METRICS_HOST: "127.0.0.1",
+      // As the worker's below: receivers on this machine are the common case.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? "true",
     },
     readyUrl: `http://127.0.0.1:${config.PORT}/readyz`,
     logFile: join(logDir, "api.log"),

@@ -31,6 +31,7 @@ export * from "./wire/files.js";
 export * from "./wire/generation-jobs.js";
 export * from "./webhooks/signing.js";
 export * from "./webhooks/emitter.js";
+export * from "./webhooks/address-guard.js";
 export * from "./lua-script.js";
 export * from "./metrics/endpoint.js";
 export * from "./metrics/recording-switch.js";

@@ -7,6 +7,7 @@ import { parsePrefer } from "../generations/prefer.js";
 import { renderImages } from "../generations/render.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
+import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 
 export interface ImagesGenerationsDeps {
   generations: GenerationService;
@@ -15,6 +16,7 @@ export interface ImagesGenerationsDeps {
   rateLimiter: RateLimiter;
   urlTtlSeconds: number;
   maxBodyBytes: number;
+  checkWebhookTarget: WebhookTargetCheck;
 }
 
 /** How long past the model's deadline a concurrency slot stays leased if this process dies holding it. */
@@ -63,6 +65,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const principal = principalOf(res);
     const prefer = parsePrefer(req.headers.prefer);
     const { webhookUrl, body } = takeWebhookUrl(req.body, prefer.respondAsync);
+    if (webhookUrl !== undefined) await deps.checkWebhookTarget(webhookUrl);
     // The workspace's view of the library: models outside it are model_not_found.
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
 
