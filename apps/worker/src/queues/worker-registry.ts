@@ -1,4 +1,4 @@
-import type { Logger, RedisClient, Telemetry } from "@imagegen/shared";
+import { queuePrefix, type Logger, type RedisClient, type Telemetry } from "@imagegen/shared";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { WorkerMetrics } from "../metrics.js";
 
@@ -62,7 +62,7 @@ export function createWorkerRegistry(deps: WorkerRegistryDeps): WorkerRegistry {
       const { queue } = registration;
       const worker = new Worker(queue, timed(queue, registration.processor), {
         connection: deps.connection,
-        prefix: deps.prefix,
+        prefix: queuePrefix(deps.prefix, queue),
         concurrency: registration.concurrency,
         lockDuration: deps.lockDurationMs,
         stalledInterval: deps.stalledIntervalMs,
