@@ -8,6 +8,7 @@ import { modelUpstreamHealth } from "./operations/model-health.js";
 import { composeGenerations } from "./processors/compose.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
 import { createWorkerRegistry } from "./queues/worker-registry.js";
+import { createGlobalSlots } from "./upstreams/global-slots.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
 import { composeWebhooks } from "./webhooks/compose.js";
 
@@ -19,9 +20,15 @@ async function main(): Promise<void> {
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
-  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log });
   const connection = createRedisConnection(config, "consumer");
-  connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  // Pub/sub (freed GPU slots) needs a connection of its own.
+  const subscriber = createRedisConnection(config, "consumer");
+  for (const redis of [connection, subscriber]) redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  const globalSlots =
+    config.GPU_SLOTS_SCOPE === "global"
+      ? createGlobalSlots({ redis: connection, subscriber, prefix: config.QUEUE_PREFIX, leaseMs: config.GPU_SLOT_LEASE_MS, log })
+      : undefined;
+  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log, ...(globalSlots ? { globalSlots } : {}) });
 
   const queues = createQueueHandles({ connection, prefix: config.QUEUE_PREFIX, log });
   const workers = createWorkerRegistry({
@@ -70,8 +77,10 @@ async function main(): Promise<void> {
       await workers.close();
       await queues.close();
       await router.close();
+      await globalSlots?.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());
+      await subscriber.quit().catch(() => subscriber.disconnect());
       await telemetry.shutdown().catch(() => {});
     },
   });
