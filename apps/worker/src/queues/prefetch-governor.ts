@@ -56,9 +56,12 @@ export function createPrefetchGovernor(deps: PrefetchGovernorDeps) {
   }
 
   return {
-    /** Re-reads soon (coalesced), e.g. when a slot was freed somewhere. */
+    /**
+     * Re-reads soon (coalesced), e.g. when a slot was freed somewhere. Only a
+     * worker at its limit cares: one below it takes the next job anyway.
+     */
     poke() {
-      if (pokeQueued) return;
+      if (pokeQueued || deps.worker.concurrency > deps.running()) return;
       pokeQueued = true;
       setTimeout(() => {
         pokeQueued = false;
