@@ -5,7 +5,8 @@
 //      (a Redis lease per upstream call) and =process, on one redis-server;
 //      the p50 difference is what the global cap adds per request (target ≤ 0.2 ms).
 //   2. One redis-server against a 3-master Redis Cluster (redis-server in
-//      cluster mode): synchronous throughput at c=64.
+//      cluster mode): synchronous throughput at c=64, and the rate a batch's
+//      lines are dispatched and run to a zero-latency simulator.
 // Rounds alternate between the variants (a, b, b, a, ...) so the machine's
 // noise hits both alike. 64x64 PNG, url responses, a zero-latency simulator.
 import { mkdtemp, rm } from "node:fs/promises";
@@ -30,6 +31,7 @@ const plan = {
   rounds: Number(flags.rounds ?? (flags.quick ? 2 : 8)),
   latencyRequests: flags.quick ? 300 : 1000,
   throughputRequests: flags.quick ? 1000 : 3000,
+  batchLines: flags.quick ? 2000 : 10_000,
   warmup: flags.quick ? 300 : 1000,
 };
 
@@ -55,6 +57,39 @@ async function compare(services: [VariantService, VariantService], concurrency: 
     return [targets[0]!.load, targets[1]!.load];
   } finally {
     await Promise.all(targets.map((target) => target.pool.close()));
+  }
+}
+
+async function call<T>(service: VariantService, path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`${service.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${service.apiKey}`, ...init.headers } });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+type BatchView = { id: string; status: string; request_counts: { total: number; completed: number; failed: number } };
+
+/** Lines per second from the batch's dispatch (in_progress) until every line has an outcome. */
+async function batchLinesPerSecond(service: VariantService, lines: number): Promise<number> {
+  const text = Array.from({ length: lines }, (_, index) =>
+    JSON.stringify({ custom_id: `l${index}`, method: "POST", url: "/v1/images/generations", body: { model: VARIANT_MODEL, prompt: `topology ${index % 50}`, size: "64x64" } }),
+  ).join("\n");
+  const form = new FormData();
+  form.set("purpose", "batch");
+  form.set("file", new Blob([`${text}\n`]), "input.jsonl");
+  const file = await call<{ id: string }>(service, "/v1/files", { method: "POST", body: form });
+  const batch = await call<BatchView>(service, "/v1/batches", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input_file_id: file.id, endpoint: "/v1/images/generations", completion_window: "24h" }),
+  });
+  let startedAt: number | undefined;
+  for (;;) {
+    const view = await call<BatchView>(service, `/v1/batches/${batch.id}`);
+    if (startedAt === undefined && view.status !== "validating") startedAt = performance.now();
+    const { total, completed, failed } = view.request_counts;
+    if (view.status === "failed") throw new Error(`batch failed: ${JSON.stringify(view)}`);
+    if (startedAt !== undefined && total > 0 && completed + failed >= total) return completed / ((performance.now() - startedAt) / 1000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -92,7 +127,18 @@ async function main(): Promise<number> {
     console.log("sync throughput, c=64:");
     console.log(line("one redis-server", singleLoad));
     console.log(line("3-master Redis Cluster", clusterLoad));
-    console.log(`  cluster / single: ${(requestsPerSecond(clusterLoad) / requestsPerSecond(singleLoad)).toFixed(2)}x`);
+    console.log(`  cluster / single: ${(requestsPerSecond(clusterLoad) / requestsPerSecond(singleLoad)).toFixed(2)}x\n`);
+
+    // Alternating, as above: single, cluster, cluster, single.
+    const rates: Record<"single" | "cluster", number[]> = { single: [], cluster: [] };
+    for (const order of [["single", "cluster"], ["cluster", "single"]] as const) {
+      for (const name of order) rates[name].push(await batchLinesPerSecond(byName(name === "single" ? "global" : "cluster"), plan.batchLines));
+    }
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    console.log(`batch dispatch, ${plan.batchLines} lines to a zero-latency simulator (two batches each):`);
+    console.log(`  one redis-server                         ${mean(rates.single).toFixed(0).padStart(6)} lines/s`);
+    console.log(`  3-master Redis Cluster                   ${mean(rates.cluster).toFixed(0).padStart(6)} lines/s`);
+    console.log(`  cluster / single: ${(mean(rates.cluster) / mean(rates.single)).toFixed(2)}x`);
     failed = [globalLoad, processLoad, singleLoad, clusterLoad].some((load) => failureCount(load) > 0);
     await cluster.stop();
     return failed ? 1 : 0;
