@@ -3,6 +3,7 @@ import {
   createReadiness,
   createRedisConnection,
   exitGracefullyOnSignals,
+  GENERATE_IMAGE_QUEUE,
   loadModelCatalog,
   newProcessId,
   operationsKeys,
@@ -17,10 +18,15 @@ import { createWorkerMetrics } from "./metrics.js";
 import { createWorkerHeartbeat } from "./operations/heartbeat.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { composeGenerations } from "./processors/compose.js";
+import { createPrefetchGovernor } from "./queues/prefetch-governor.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
 import { createWorkerRegistry } from "./queues/worker-registry.js";
+import { createGlobalSlots } from "./upstreams/global-slots.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
 import { composeWebhooks } from "./webhooks/compose.js";
+
+/** How often a worker re-reads the free GPU slots when no slot was freed meanwhile. */
+const PREFETCH_INTERVAL_MS = 500;
 
 async function main(): Promise<void> {
   // First, so every span below has a provider; off unless OTEL_* asks for it.
@@ -31,9 +37,15 @@ async function main(): Promise<void> {
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
-  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log });
   const connection = createRedisConnection(config, "consumer");
-  connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  // Pub/sub (freed GPU slots) needs a connection of its own.
+  const subscriber = createRedisConnection(config, "consumer");
+  for (const redis of [connection, subscriber]) redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  const globalSlots =
+    config.GPU_SLOTS_SCOPE === "global"
+      ? createGlobalSlots({ redis: connection, subscriber, prefix: config.QUEUE_PREFIX, leaseMs: config.GPU_SLOT_LEASE_MS, log })
+      : undefined;
+  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log, ...(globalSlots ? { globalSlots } : {}) });
 
   const queues = createQueueHandles({ connection, prefix: config.QUEUE_PREFIX, log });
   const workers = createWorkerRegistry({
@@ -48,9 +60,26 @@ async function main(): Promise<void> {
   const webhooks = composeWebhooks({ config, connection, queues, log });
   workers.register(webhooks.registration);
   workers.register(composeBatches({ config, connection, catalog, queues, webhooks: webhooks.emitter, log }));
-  workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const generateWorker = workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
+  const prefetch = createPrefetchGovernor({
+    worker: generateWorker,
+    workerId: processId,
+    maxConcurrency: config.WORKER_CONCURRENCY,
+    running: () => workers.active(GENERATE_IMAGE_QUEUE),
+    waitingForSlot: router.waitingForSlot,
+    freeSlots: globalSlots
+      ? () => globalSlots.free(upstreamSlots)
+      : async () => router.usage().reduce((free, upstream) => free + Math.max(0, upstream.capacity - upstream.inFlight), 0),
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: PREFETCH_INTERVAL_MS,
+    log,
+  });
+  globalSlots?.onFreed(prefetch.poke);
 
   metrics.readUpstreamUsageFrom(router.usage);
+  metrics.readJobsWaitingForGpuFrom(router.waitingForSlot);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
   router.start();
 
@@ -71,6 +100,7 @@ async function main(): Promise<void> {
     ]),
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await prefetch.start();
   await workers.start();
   const heartbeat = createWorkerHeartbeat({ redis: connection, prefix: config.QUEUE_PREFIX, workerId: processId, log });
   await heartbeat.start();
@@ -87,11 +117,14 @@ async function main(): Promise<void> {
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
       await heartbeat.stop();
+      await prefetch.stop();
       await workers.close();
       await queues.close();
       await router.close();
+      await globalSlots?.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());
+      await subscriber.quit().catch(() => subscriber.disconnect());
       await telemetry.shutdown().catch(() => {});
     },
   });

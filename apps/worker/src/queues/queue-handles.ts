@@ -1,4 +1,4 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger, type RedisClient } from "@imagegen/shared";
+import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, queuePrefix, WEBHOOKS_QUEUE, type Logger, type RedisClient } from "@imagegen/shared";
 import { Queue } from "bullmq";
 
 /** The worker's producer handles, one per queue it adds jobs to. */
@@ -19,7 +19,7 @@ export interface QueueHandles {
  */
 export function createQueueHandles(deps: { connection: RedisClient; prefix: string; log: Logger }): QueueHandles {
   const open = (name: string) => {
-    const queue = new Queue(name, { connection: deps.connection, prefix: deps.prefix });
+    const queue = new Queue(name, { connection: deps.connection, prefix: queuePrefix(deps.prefix, name) });
     queue.on("error", (error) => deps.log.warn({ err: error.message, queue: name }, "queue error"));
     return queue;
   };

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
-import { createLogger, createRedisConnection, type RedisClient } from "@imagegen/shared";
+import { createLogger, createRedisConnection, queuePrefix, type RedisClient } from "@imagegen/shared";
 import { DelayedError, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWorkerMetrics } from "../metrics.js";
@@ -39,7 +39,7 @@ describe("worker registry", () => {
     const images = registry.register({ queue: "settings-a", concurrency: 8, maxStalledCount: 2, processor: async () => "done" });
     const steps = registry.register({ queue: "settings-b", concurrency: 1, processor: async () => "done" });
     for (const worker of [images, steps]) {
-      expect(worker.opts).toMatchObject({ prefix, lockDuration: 7000, stalledInterval: 3000, autorun: false });
+      expect(worker.opts).toMatchObject({ prefix: queuePrefix(prefix, worker.name), lockDuration: 7000, stalledInterval: 3000, autorun: false });
       expect(worker.isRunning()).toBe(false);
     }
     expect(images.opts).toMatchObject({ concurrency: 8, maxStalledCount: 2 });
@@ -67,8 +67,8 @@ describe("worker registry", () => {
       },
     });
     registry.register({ queue: "beta", concurrency: 1, processor: async () => "done" });
-    const alpha = new Queue("alpha", { connection, prefix });
-    const beta = new Queue("beta", { connection, prefix });
+    const alpha = new Queue("alpha", { connection, prefix: queuePrefix(prefix, "alpha") });
+    const beta = new Queue("beta", { connection, prefix: queuePrefix(prefix, "beta") });
     await alpha.addBulk([
       { name: "ok", data: {} },
       { name: "fail", data: {} },
