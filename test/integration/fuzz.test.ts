@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createImageBatch, imageLine, uploadBatchFile, waitForBatch } from "./support/batches.js";
@@ -168,6 +169,61 @@ describe("property-based fuzzing of the HTTP API with hostile input", () => {
       }),
       { numRuns: 80 },
     );
+  });
+
+  it("refuses metadata of any size beyond OpenAI's limits with a 4xx, never a 5xx", async () => {
+    const input = await uploadBatchFile(openaiClient(suite().stacks.fs), [imageLine("a", { model: "test-single", prompt: "p" })]);
+    const metadata = fc.dictionary(fc.string({ maxLength: 80 }), fc.oneof(fc.string({ maxLength: 600 }), fc.integer(), fc.constant(null)), { maxKeys: 40 });
+    await fc.assert(
+      fc.asyncProperty(metadata, async (value) => {
+        const reply = await send("/v1/batches", {
+          body: JSON.stringify({ input_file_id: input.id, endpoint: "/v1/images/generations", completion_window: "24h", metadata: value }),
+          contentType: "application/json",
+        });
+        expectDocumentedRefusal(reply);
+        const entries = Object.entries(value);
+        const withinLimits = entries.length <= 16 && entries.every(([key, text]) => key.length <= 64 && typeof text === "string" && text.length <= 512);
+        if (!withinLimits) expect(reply.status).toBe(400);
+        else if (reply.status === 200) await send(`/v1/batches/${(JSON.parse(reply.text) as { id: string }).id}/cancel`, {});
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("survives bodies cut off at any byte, on JSON and multipart routes", async () => {
+    const { stacks, apiKey } = suite();
+    const { port } = new URL(stacks.fs.apiUrl);
+    const json = JSON.stringify({ model: "test-single", prompt: "cut", size: "256x256" });
+    const boundary = "----fuzz";
+    const multipart =
+      `--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="in.jsonl"\r\n\r\n${imageLine("a", { model: "test-single", prompt: "p" })}\n\r\n--${boundary}--\r\n`;
+    const targets = [
+      { path: "/v1/images/generations", type: "application/json", body: json },
+      { path: "/v1/batches", type: "application/json", body: JSON.stringify({ input_file_id: "file-x", endpoint: "/v1/images/generations", completion_window: "24h" }) },
+      { path: "/v1/files", type: `multipart/form-data; boundary=${boundary}`, body: multipart },
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...targets), fc.double({ min: 0, max: 0.99, noNaN: true }), async (target, fraction) => {
+        const cut = Math.floor(Buffer.byteLength(target.body) * fraction);
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), "127.0.0.1", () => {
+            socket.write(
+              `POST ${target.path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${apiKey}\r\ncontent-type: ${target.type}\r\n` +
+                `content-length: ${Buffer.byteLength(target.body)}\r\n\r\n${Buffer.from(target.body).subarray(0, cut).toString("latin1")}`,
+              () => {
+                socket.destroy();
+                resolve();
+              },
+            );
+          });
+          socket.on("error", reject);
+        });
+      }),
+      { numRuns: 60 },
+    );
+    // Nothing broke: the service answers at once.
+    expectDocumentedRefusal(await send("/v1/images/generations", { body: "{}", contentType: "application/json" }));
   });
 
   it("keeps serving valid requests after all of that", async () => {
