@@ -1,22 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrivateStack, type PrivateStack } from "./support/private-stack.js";
+import { describe, expect, it } from "vitest";
+import { usePrivateStack } from "./support/private-stack.js";
 
 const FAILURES_PER_MINUTE = 5;
 const ADMIN_TOKEN = `admin-${randomBytes(24).toString("hex")}`;
 
-let stack: PrivateStack;
-beforeAll(async () => {
-  // Behind a proxy on loopback: X-Forwarded-For names the client.
-  stack = await startPrivateStack({
-    simulator: {},
-    apiEnv: { AUTH_FAILURES_PER_MINUTE: String(FAILURES_PER_MINUTE), TRUST_PROXY: "loopback", ADMIN_TOKEN },
-  });
-}, 60_000);
-afterAll(() => stack?.stop());
+// Behind a proxy on loopback: X-Forwarded-For names the client.
+const stack = usePrivateStack({
+  simulator: {},
+  apiEnv: { AUTH_FAILURES_PER_MINUTE: String(FAILURES_PER_MINUTE), TRUST_PROXY: "loopback", ADMIN_TOKEN },
+});
 
 const from = (address: string, token: string, path = "/v1/models") =>
-  fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}`, "x-forwarded-for": address } });
+  fetch(`${stack().apiUrl}${path}`, { headers: { authorization: `Bearer ${token}`, "x-forwarded-for": address } });
 
 describe("the failed-authentication limit", () => {
   it("refuses guesses from an address over the limit, but never valid credentials from it", async () => {
@@ -29,7 +25,7 @@ describe("the failed-authentication limit", () => {
     expect(statuses.slice(FAILURES_PER_MINUTE)).toEqual([429, 429, 429]);
 
     // Someone else behind the same address (a shared proxy, an office NAT) with a valid key or the admin token.
-    expect((await from(guesser, stack.apiKey)).status).toBe(200);
+    expect((await from(guesser, stack().apiKey)).status).toBe(200);
     expect((await from(guesser, ADMIN_TOKEN, "/admin/v1/workspaces")).status).toBe(200);
     // The guesser is still refused.
     expect((await from(guesser, "sk-guess-again-0000000000000000")).status).toBe(429);

@@ -1,24 +1,19 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createImageBatch, imageLine, uploadBatchFile, waitForBatch } from "./support/batches.js";
 import { suite } from "./support/context.js";
-import { startPrivateStack, type PrivateStack } from "./support/private-stack.js";
+import { usePrivateStack } from "./support/private-stack.js";
 
-let stack: PrivateStack;
-beforeAll(async () => {
-  stack = await startPrivateStack({ simulator: {} });
-  await stack.startWorker();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = usePrivateStack({ simulator: {} }, 1);
 
 describe("a batch step that keeps failing", () => {
   it("ends the batch as failed, with an errors entry and an error-level log, instead of leaving it validating", async () => {
-    const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${stack().apiUrl}/v1`, apiKey: stack().apiKey, maxRetries: 0 });
     const file = await uploadBatchFile(client, [imageLine("a", { model: "private-model", prompt: "p", size: "256x256" })]);
     // The stored input vanishes (an operator's cleanup, a lost volume): every ingest attempt fails reading it.
-    rmSync(join(stack.imagesDir, "files", "default", `${file.id}.jsonl`));
+    rmSync(join(stack().imagesDir, "files", "default", `${file.id}.jsonl`));
     const batch = await createImageBatch(client, file.id);
 
     // Five attempts with exponential backoff from 1 s take about 15 s.

@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrivateStack, type PrivateStack } from "./support/private-stack.js";
+import { describe, expect, it } from "vitest";
+import { usePrivateStack } from "./support/private-stack.js";
 
 const REQUESTS_PER_MINUTE = 5;
 
-let stack: PrivateStack;
-beforeAll(async () => {
-  stack = await startPrivateStack({ simulator: {}, apiEnv: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(REQUESTS_PER_MINUTE) } });
-  await stack.startWorker();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = usePrivateStack({ simulator: {}, apiEnv: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(REQUESTS_PER_MINUTE) } }, 1);
 
 const generate = async (idempotencyKey?: string, prompt = "the same request") => {
-  const response = await fetch(`${stack.apiUrl}/v1/images/generations`, {
+  const response = await fetch(`${stack().apiUrl}/v1/images/generations`, {
     method: "POST",
     headers: {
-      authorization: `Bearer ${stack.apiKey}`,
+      authorization: `Bearer ${stack().apiKey}`,
       "content-type": "application/json",
       ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
     },

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrivateStack, type PrivateStack } from "./support/private-stack.js";
+import { describe, expect, it } from "vitest";
+import { usePrivateStack } from "./support/private-stack.js";
 
-let stack: PrivateStack;
-beforeAll(async () => {
-  stack = await startPrivateStack({ simulator: {} });
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = usePrivateStack({ simulator: {} });
 
 async function generate(prefer?: string): Promise<{ status: number; code: string | undefined; ms: number }> {
   const started = Date.now();
-  const response = await fetch(`${stack.apiUrl}/v1/images/generations`, {
+  const response = await fetch(`${stack().apiUrl}/v1/images/generations`, {
     method: "POST",
-    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json", ...(prefer ? { prefer } : {}) },
+    headers: { authorization: `Bearer ${stack().apiKey}`, "content-type": "application/json", ...(prefer ? { prefer } : {}) },
     body: JSON.stringify({ model: "private-model", prompt: "p", size: "256x256" }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -20,13 +16,13 @@ async function generate(prefer?: string): Promise<{ status: number; code: string
 }
 
 const readiness = async () => {
-  const response = await fetch(`${stack.apiUrl}/readyz`);
+  const response = await fetch(`${stack().apiUrl}/readyz`);
   return { status: response.status, body: (await response.json()) as { reason?: string } };
 };
 
 describe("when no worker consumes the queue", () => {
   it("answers sync and async generations with 503 at once, /readyz says why, and both recover when a worker returns", async () => {
-    const worker = await stack.startWorker();
+    const worker = await stack().startWorker();
     expect((await generate()).status).toBe(200);
     expect((await readiness()).status).toBe(200);
 
@@ -44,7 +40,7 @@ describe("when no worker consumes the queue", () => {
     expect(unready.status).toBe(503);
     expect(unready.body.reason).toMatch(/^workers: no worker has sent a heartbeat/);
 
-    const successor = await stack.startWorker();
+    const successor = await stack().startWorker();
     expect((await generate()).status).toBe(200);
     expect((await readiness()).status).toBe(200);
 

@@ -14,6 +14,7 @@ import {
   type ServiceProcess,
 } from "@imagegen/local-services";
 import { createSimulator, type Simulator, type SimulatorOptionsInput } from "@imagegen/simulator";
+import { afterAll, beforeAll } from "vitest";
 import { suite } from "./context.js";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
@@ -154,3 +155,20 @@ export async function startPrivateStack(options: {
   };
 }
 export type PrivateStack = Awaited<ReturnType<typeof startPrivateStack>>;
+
+/**
+ * A private stack for one test file: started (with `workers` workers) before
+ * its tests, stopped after them. Call the returned function inside a test.
+ */
+export function usePrivateStack(options: Parameters<typeof startPrivateStack>[0], workers = 0): () => PrivateStack {
+  let stack: PrivateStack | undefined;
+  beforeAll(async () => {
+    stack = await startPrivateStack(options);
+    for (let started = 0; started < workers; started++) await stack.startWorker();
+  }, 60_000);
+  afterAll(() => stack?.stop());
+  return () => {
+    if (!stack) throw new Error("the private stack has not started");
+    return stack;
+  };
+}
