@@ -211,6 +211,10 @@ describe("the admin API", () => {
     const refused = await admin("POST", `/workspaces/${workspace}/keys`, { name: "late", expires_at: Math.floor(Date.now() / 1000) - 60 });
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ code: "invalid_payload", param: "expires_at" });
+    // Milliseconds where seconds belong: a key for the next thirty thousand years is a mistake too.
+    const inMilliseconds = await admin("POST", `/workspaces/${workspace}/keys`, { name: "ms", expires_at: Date.now() + 3600_000 });
+    expect(inMilliseconds.status).toBe(400);
+    expect(inMilliseconds.body.error).toMatchObject({ code: "invalid_payload", param: "expires_at" });
     expect((await admin("GET", `/workspaces/${workspace}/keys`)).body.data).toEqual([]);
   });
 
