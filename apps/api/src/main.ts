@@ -17,7 +17,7 @@ import { createApp } from "./app.js";
 import { createAccessControl } from "./auth/access-control.js";
 import { createBatchApi } from "./batch-api.js";
 import { loadApiConfig } from "./config.js";
-import { sweepStaleUploads } from "./files/upload.js";
+import { prepareUploadDir, sweepStaleUploads } from "./files/upload.js";
 import { createGenerations } from "./generations/generations.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   await admin.ensureDefaultWorkspace();
   await access.start();
 
+  await prepareUploadDir(config.UPLOAD_TMP_DIR);
   // Far beyond any upload's body deadline: what is older belongs to no live request.
   const swept = await sweepStaleUploads(config.UPLOAD_TMP_DIR, Math.max(3600_000, 2 * config.REQUEST_BODY_TIMEOUT_MS));
   if (swept.length > 0) log.info({ swept: swept.length, dir: config.UPLOAD_TMP_DIR }, "removed uploads a previous run left behind");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
@@ -99,6 +100,20 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
   } catch (error) {
     await discard();
     throw error;
+  }
+}
+
+/**
+ * Makes sure uploads can be spooled before the first one arrives: a missing
+ * directory is created, one that cannot be written stops start-up with a
+ * clear message instead of failing every upload.
+ */
+export async function prepareUploadDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new Error(`UPLOAD_TMP_DIR ${dir} cannot be used for uploads: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
