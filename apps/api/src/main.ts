@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import {
+  assertRedisTopology,
   createLogger,
   createReadiness,
   createRedisConnection,
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
 
   // Results must be heard before the first request is accepted.
   await queues.start();
+  await assertRedisTopology(producer);
   await admin.ensureDefaultWorkspace();
   await access.start();
 

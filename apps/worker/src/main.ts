@@ -1,4 +1,5 @@
 import {
+  assertRedisTopology,
   createLogger,
   createReadiness,
   createRedisConnection,
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     ]),
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await assertRedisTopology(connection);
   await prefetch.start();
   await workers.start();
   const heartbeat = createWorkerHeartbeat({ redis: connection, prefix: config.QUEUE_PREFIX, workerId: processId, log });
