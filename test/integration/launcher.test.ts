@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { getFreePort } from "@imagegen/local-services";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alive, childPids as launcherChildren } from "./support/processes.js";
 
 /**
  * `npm start` under the faults an operator's machine sees: a child killed
@@ -19,31 +20,8 @@ let launcher: ChildProcess;
 let terminal = "";
 let apiUrl: string;
 
-/** Pids of the launcher's children whose command line contains `marker`. */
-function childPids(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent !== launcher.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** The launcher's children whose command line contains `marker`. */
+const childPids = (marker: string) => launcherChildren(launcher.pid, marker);
 
 const ready = async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status ?? 0;
 const generate = () =>

@@ -27,12 +27,14 @@ async function main(): Promise<void> {
   const supervisors: Supervisor[] = [];
   /** What runs now under each name (a restart replaces the entry). */
   const running = new Map<string, ServiceProcess>();
+  const workerNames = Array.from({ length: config.WORKERS }, (_, index) => (config.WORKERS === 1 ? "worker" : `worker-${index + 1}`));
+  const externalRedis = config.REDIS_URL !== undefined || config.REDIS_CLUSTER_NODES !== undefined;
   const stop = async (signal: string) => {
-    process.stdout.write(`\n${signal}: stopping the API, worker, simulator and Redis...\n`);
+    process.stdout.write(`\n${signal}: stopping the API, ${config.WORKERS === 1 ? "worker" : "workers"}, simulator${externalRedis ? "" : " and Redis"}...\n`);
     for (const supervisor of supervisors) supervisor.stop();
-    // In this order whichever process was restarted last: the worker finishes
+    // In this order whichever process was restarted last: the workers finish
     // with Redis still there, and Redis goes last to flush its append-only file.
-    for (const name of ["api", "worker", "simulator"]) await running.get(name)?.stop().catch(() => null);
+    for (const name of ["api", ...workerNames, "simulator"]) await running.get(name)?.stop().catch(() => null);
     await stopAll();
     process.exit(0);
   };
@@ -48,27 +50,33 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  const redis = await startRedisServer({ dataDir: join(dataDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  // Restarted on the same port and data folder: it replays its append-only file, and the apps reconnect by themselves.
-  const redisChild = () => ({ exited: redis.exited() ?? Promise.resolve(null) });
-  supervisors.push(
-    supervise(redisChild(), {
-      name: "redis",
-      start: async () => {
-        await redis.restart();
-        return redisChild();
-      },
-      print,
-    }),
-  );
-  const [simulatorPort, workerMetricsPort, apiMetricsPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort()]);
+  /** A redis-server of our own, restarted on its append-only file if it dies; its URL. */
+  async function startPrivateRedis(): Promise<string> {
+    const redis = await startRedisServer({ dataDir: join(dataDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
+    // Restarted on the same port and data folder: it replays its append-only file, and the apps reconnect by themselves.
+    const redisChild = () => ({ exited: redis.exited() ?? Promise.resolve(null) });
+    supervisors.push(
+      supervise(redisChild(), {
+        name: "redis",
+        start: async () => {
+          await redis.restart();
+          return redisChild();
+        },
+        print,
+      }),
+    );
+    return redis.url;
+  }
+  const redisEnv = externalRedis ? { ...(config.REDIS_URL ? { REDIS_URL: config.REDIS_URL } : {}), ...(config.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES } : {}) } : { REDIS_URL: await startPrivateRedis() };
+
+  const [simulatorPort, apiMetricsPort, ...workerMetricsPorts] = await Promise.all([getFreePort(), getFreePort(), ...workerNames.map(() => getFreePort())]);
   const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
   const baseUrl = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`;
   const app = (name: string) => join(repoRoot, "apps", name, "dist", "main.js");
   const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const shared = {
     ...inherited,
-    REDIS_URL: redis.url,
+    ...redisEnv,
     MODEL_CATALOG_PATH: resolve(config.MODEL_CATALOG_PATH),
     SIMULATOR_URL: simulatorUrl,
     STORAGE_DRIVER: "fs",
@@ -83,21 +91,24 @@ async function main(): Promise<void> {
     logFile: join(logDir, "simulator.log"),
     echo: config.LOCAL_ECHO_LOGS,
   });
-  await startSupervised({
-    name: "worker",
-    entry: app("worker"),
-    env: {
-      ...shared,
-      METRICS_PORT: String(workerMetricsPort),
-      METRICS_HOST: "127.0.0.1",
-      WEBHOOK_SIGNING_SECRET: secrets.webhookSigningSecret,
-      // One machine: webhook receivers on this machine are the common case.
-      WEBHOOK_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? "true",
-    },
-    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
-    logFile: join(logDir, "worker.log"),
-    echo: config.LOCAL_ECHO_LOGS,
-  });
+  for (const [index, name] of workerNames.entries()) {
+    const metricsPort = workerMetricsPorts[index]!;
+    await startSupervised({
+      name,
+      entry: app("worker"),
+      env: {
+        ...shared,
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: "127.0.0.1",
+        WEBHOOK_SIGNING_SECRET: secrets.webhookSigningSecret,
+        // One machine: webhook receivers on this machine are the common case.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? "true",
+      },
+      readyUrl: `http://127.0.0.1:${metricsPort}/readyz`,
+      logFile: join(logDir, `${name}.log`),
+      echo: config.LOCAL_ECHO_LOGS,
+    });
+  }
   await startSupervised({
     name: "api",
     entry: app("api"),
@@ -126,7 +137,11 @@ async function main(): Promise<void> {
       model: "sim-diffusion-xl",
       dataDir,
       webhookSigningSecret: secrets.webhookSigningSecret,
-      metrics: { api: `http://127.0.0.1:${apiMetricsPort}/metrics`, worker: `http://127.0.0.1:${workerMetricsPort}/metrics` },
+      metrics: {
+        api: `http://127.0.0.1:${apiMetricsPort}/metrics`,
+        ...Object.fromEntries(workerNames.map((name, index) => [name, `http://127.0.0.1:${workerMetricsPorts[index]!}/metrics`])),
+      },
+      redis: externalRedis ? (config.REDIS_CLUSTER_NODES ? `cluster ${config.REDIS_CLUSTER_NODES}` : config.REDIS_URL!.replace(/\/\/[^@/]*@/, "//***@")) : "private redis-server (append-only file in the data folder)",
     }),
   );
 }
