@@ -2,6 +2,7 @@ import { ServiceError, type Logger, type ModelCatalog } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import express, { type Express, type Router } from "express";
 import type { Authenticator } from "./auth/authenticator.js";
+import type { ConsoleApi } from "./console-api.js";
 import type { GenerationService } from "./generations/generation-service.js";
 import type { GenerationJobs } from "./generations/jobs.js";
 import type { GenerationRecords, Idempotency } from "@imagegen/shared";
@@ -32,6 +33,8 @@ export interface AppDeps {
   admin: Router | undefined;
   /** bull-board at /admin/queues; undefined when ADMIN_TOKEN is unset. */
   queueUi?: Router | undefined;
+  /** The web console and the public API it needs (sessions, keys, usage, model health). */
+  console?: ConsoleApi | undefined;
   /** OpenTelemetry server spans per request (OTEL_* set). */
   tracing?: boolean;
   /** Resolves when Redis and storage answer; rejects with the reason otherwise. */
@@ -74,7 +77,9 @@ export function createApp(deps: AppDeps): Express {
 
   if (deps.admin) app.use("/admin/v1", deps.admin);
   if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
-  app.use("/v1", authenticate(deps.authenticator));
+  if (deps.console) app.use(deps.console.beforeAuth);
+  app.use("/v1", authenticate(deps.authenticator, deps.console?.sessions));
+  if (deps.console) app.use(deps.console.router);
   app.use(modelsRouter());
   app.use(
     imagesGenerationsRouter({

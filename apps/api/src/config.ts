@@ -24,6 +24,12 @@ const apiEnvSchema = commonEnvSchema
     API_KEYS: commaList.default([]),
     /** One more key for the default workspace; the embedded start prints it. */
     BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+    /** Role of BOOTSTRAP_API_KEY: `admin` also manages the default workspace's keys and reads its usage (`npm start` sets it). Other keys from the environment are members. */
+    BOOTSTRAP_API_KEY_ROLE: z.enum(["admin", "member"]).default("member"),
+    /** How long a console sign-in lasts. */
+    CONSOLE_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+    /** Folder of the built console served at /console/; default: apps/console/dist next to this app. */
+    CONSOLE_DIR: z.string().optional(),
     /** SHA-256 hex digests of accepted keys, for deployments that keep no plaintext. */
     API_KEY_SHA256: commaList.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "API_KEY_SHA256 holds hex SHA-256 digests"))).default([]),
     /** Requests per minute of a workspace that sets none itself; 0 = unlimited. */

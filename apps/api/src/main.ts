@@ -16,6 +16,7 @@ import { loadApiConfig } from "./config.js";
 import { createCompletionHub } from "./generations/completion-hub.js";
 import { createGenerationService } from "./generations/generation-service.js";
 import { createBatchApi } from "./batch-api.js";
+import { createConsoleApi } from "./console-api.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
 import { createHttpServer, listen } from "./server.js";
@@ -52,6 +53,14 @@ async function main(): Promise<void> {
 
   const batchApi = createBatchApi({ config, redis: producer, generateQueue: queue, store });
   const operations = createOperations({ config, redis: producer, generateQueue: queue, metrics });
+  const consoleApi = await createConsoleApi({
+    config,
+    redis: producer,
+    store,
+    authenticator: access.authenticator,
+    rateLimiter: access.rateLimiter,
+    workspaceOperations: access.operations,
+  });
   const app = createApp({
     log,
     metrics,
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
     rateLimiter: access.rateLimiter,
     admin: access.admin,
     queueUi: operations.queueUi,
+    console: consoleApi,
     tracing: telemetry.enabled,
     ready: async () => {
       await producer.ping();

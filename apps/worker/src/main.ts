@@ -5,6 +5,7 @@ import { loadWorkerConfig } from "./config.js";
 import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
+import { createModelHealthPublisher } from "./operations/publish-model-health.js";
 import { createBackgroundWork } from "./background-work.js";
 import { createGenerateImageProcessor } from "./processors/generate-image.js";
 import { withOutcomeRecording } from "./processors/record-outcome.js";
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
   metrics.readUpstreamUsageFrom(router.usage);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
   router.start();
+  const healthPublisher = createModelHealthPublisher({
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: config.MODEL_HEALTH_INTERVAL_MS,
+    report: () => modelUpstreamHealth(catalog, router.usage()),
+    log,
+  });
 
   const health = createHealthServer({
     registry: config.METRICS_ENABLED ? metrics.registry : undefined,
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
   await worker.waitUntilReady();
   void worker.run();
   await background.start();
+  healthPublisher.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
     "worker started",
@@ -77,7 +86,7 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
-      await Promise.all([worker.close(), background.close()]);
+      await Promise.all([worker.close(), background.close(), healthPublisher.stop()]);
       await router.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());

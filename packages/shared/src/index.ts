@@ -32,3 +32,5 @@ export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
 export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";
+export * from "./public-api/index.js";
+export * from "./operations/model-health.js";

@@ -22,6 +22,12 @@ export function workspaceKeys(prefix: string) {
     inFlight: (scope: string) => `${prefix}:ratelimit:${scope}:in-flight`,
     /** rate-limiter-flexible's key prefix for failed authentications per client address. */
     authFailuresPrefix: () => `${prefix}:auth-failures`,
+    /** String (JSON): one console session, found by the SHA-256 of its cookie's token, expiring with the session. */
+    consoleSession: (tokenDigestHex: string) => `${prefix}:console-session:${tokenDigestHex}`,
+    /** Counter: images admitted on one UTC day (YYYY-MM-DD) for a workspace, for its usage page; expires after the window shown. */
+    dailyImages: (workspaceId: string, day: string) => `${prefix}:usage:daily-images:${workspaceId}:${day}`,
+    /** Hash: per worker process, the JSON report of its healthy upstreams per model (written periodically). */
+    modelHealth: () => `${prefix}:model-health`,
   };
 }
 export type WorkspaceKeys = ReturnType<typeof workspaceKeys>;

@@ -40,8 +40,9 @@ export function createAccessControl(deps: {
   const authenticator = createAuthenticator({
     store,
     staticKeys: createStaticKeyMatcher({
-      plaintext: [...config.API_KEYS, ...(config.BOOTSTRAP_API_KEY ? [config.BOOTSTRAP_API_KEY] : [])],
+      plaintext: [...config.API_KEYS, ...(config.BOOTSTRAP_API_KEY && config.BOOTSTRAP_API_KEY_ROLE === "member" ? [config.BOOTSTRAP_API_KEY] : [])],
       sha256Hex: config.API_KEY_SHA256,
+      adminPlaintext: config.BOOTSTRAP_API_KEY && config.BOOTSTRAP_API_KEY_ROLE === "admin" ? [config.BOOTSTRAP_API_KEY] : [],
     }),
     failures,
     catalogFor: createCatalogViews(deps.catalog),
@@ -69,6 +70,8 @@ export function createAccessControl(deps: {
     rateLimiter,
     /** The /admin/v1 router, or undefined when ADMIN_TOKEN is unset (the admin API then answers 404). */
     admin,
+    /** Workspace and key operations, also behind the public key management of admin keys. */
+    operations,
     async start(): Promise<void> {
       await operations.ensureDefaultWorkspace(DEFAULT_WORKSPACE, config.DEFAULT_WORKSPACE_WEBHOOK_SECRET);
       await listenForInvalidations({
