@@ -2,6 +2,7 @@ import {
   entitledModelsSchema,
   keyRoleSchema,
   limitsSchema,
+  parseOrInvalid,
   ServiceError,
   WORKSPACE_ID_PATTERN,
   type Limits,
@@ -65,11 +66,7 @@ export const rotateKeyBodySchema = z.strictObject({
 });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const param = issue?.path.length ? issue.path.join(".") : null;
-  throw new ServiceError("invalid_payload", `${param ? `${param}: ` : ""}${issue?.message ?? "invalid body"}`, { param });
+  return parseOrInvalid(schema, body ?? {}, { fallbackMessage: "invalid body", pathInMessage: true });
 }
 
 export function workspaceView(record: WorkspaceRecord) {

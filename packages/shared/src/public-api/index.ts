@@ -12,5 +12,6 @@ export * from "./conformance.js";
 export { errorBodySchema, type ErrorBody } from "../errors/service-error.js";
 export { ERROR_CODES, type ErrorCode } from "../errors/codes.js";
 export type { ParameterSpec } from "../catalog/schema.js";
-export { RESPONSE_FORMATS, imagesResponseSchema, type ImagesResponse } from "../wire/images.js";
+export { RESPONSE_FORMATS } from "../basics/images.js";
+export { imagesResponseSchema, type ImagesResponse } from "../wire/images.js";
 export { limitsSchema, LIMIT_NAMES, type Limits, type LimitName } from "../workspaces/records.js";
