@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { ImageStore } from "@imagegen/storage";
 import { Router } from "express";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { ApiConfig } from "./config.js";
 import { createModelHealthReader } from "./model-health/reader.js";
@@ -33,7 +33,7 @@ export interface ConsoleApi {
 
 export async function createConsoleApi(deps: {
   config: ApiConfig;
-  redis: Redis;
+  redis: RedisClient;
   store: ImageStore;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;

@@ -1,6 +1,5 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger, type Telemetry } from "@imagegen/shared";
+import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger, type RedisClient, type Telemetry } from "@imagegen/shared";
 import { Queue, QueueEvents, type QueueOptions } from "bullmq";
-import type { Redis } from "ioredis";
 
 /**
  * Every BullMQ handle this process holds, each created once with an `error`
@@ -23,8 +22,8 @@ export interface QueueHandles {
 }
 
 export function createQueueHandles(deps: {
-  producer: Redis;
-  eventsConnection: Redis;
+  producer: RedisClient;
+  eventsConnection: RedisClient;
   prefix: string;
   telemetry: Telemetry;
   log: Logger;

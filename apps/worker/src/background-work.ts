@@ -11,7 +11,7 @@ import {
 } from "@imagegen/shared";
 import { createFileStore } from "@imagegen/storage";
 import { Queue, Worker, type WorkerOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { createBatchStepProcessor } from "./batches/steps.js";
 import type { WorkerConfig } from "./config.js";
 import type { RecordOutcomeDeps } from "./processors/record-outcome.js";
@@ -24,7 +24,7 @@ import { createWebhookDeliveryProcessor, type WebhookSecrets } from "./webhooks/
  */
 export function createBackgroundWork(deps: {
   config: WorkerConfig;
-  connection: Redis;
+  connection: RedisClient;
   catalog: ModelCatalog;
   secrets: WebhookSecrets;
   log: Logger;

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
   const router = createUpstreamRouter({ catalog, env: process.env, metrics, log });
-  const connection = createRedisConnection(config.REDIS_URL, "consumer");
+  const connection = createRedisConnection(config, "consumer");
   connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
 
   const background = createBackgroundWork({

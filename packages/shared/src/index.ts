@@ -33,6 +33,7 @@ export * from "./lua-script.js";
 export * from "./metrics/endpoint.js";
 export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
+export * from "./queues/prefix.js";
 export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";
 export * from "./public-api/index.js";

@@ -1,6 +1,6 @@
 import { createBatchRecords, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { ApiMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
@@ -17,7 +17,7 @@ import { createGenerationJobs } from "./jobs.js";
  */
 export function createGenerations(deps: {
   /** The fail-fast producer connection. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queues: QueueHandles;
   store: ImageStore;

@@ -1,5 +1,5 @@
 import { isReportFresh, modelHealthReportSchema, workspaceKeys, type ModelCatalog, type ModelHealth, type ModelHealthReport } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 
 /** Reports this old are from workers long gone: removed when seen. */
 const FORGET_AFTER_MS = 3600_000;
@@ -10,7 +10,7 @@ const FORGET_AFTER_MS = 3600_000;
  * its upstreams in rotation, unhealthy when live workers report none, and
  * unknown when no live worker reported it. One HGETALL per call.
  */
-export function createModelHealthReader(deps: { redis: Redis; prefix: string; nowMs?: () => number }) {
+export function createModelHealthReader(deps: { redis: RedisClient; prefix: string; nowMs?: () => number }) {
   const key = workspaceKeys(deps.prefix).modelHealth();
   const now = deps.nowMs ?? Date.now;
 

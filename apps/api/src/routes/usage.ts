@@ -1,13 +1,13 @@
 import { ServiceError, type UsageObject } from "@imagegen/shared";
 import { Router } from "express";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { Principal } from "../auth/authenticator.js";
 import { requireRole } from "../auth/require-role.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { readDailyImages } from "../usage/daily-images.js";
 
 /** GET /v1/usage (admin keys): images per day for 30 days, and each limit with what is left. */
-export function usageRouter(deps: { redis: Redis; prefix: string; rateLimiter: RateLimiter; nowMs?: () => number }): Router {
+export function usageRouter(deps: { redis: RedisClient; prefix: string; rateLimiter: RateLimiter; nowMs?: () => number }): Router {
   const router = Router();
   const now = deps.nowMs ?? Date.now;
   router.get("/v1/usage", requireRole("admin"), async (_req, res) => {

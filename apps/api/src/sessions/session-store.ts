@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { keyRoleSchema, workspaceKeys, type SessionObject } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { z } from "zod";
 
 /**
@@ -40,7 +40,7 @@ export function toSessionObject(session: StoredSession): SessionObject {
   };
 }
 
-export function createSessionStore(deps: { redis: Redis; prefix: string; ttlSeconds: number; nowSeconds?: () => number }) {
+export function createSessionStore(deps: { redis: RedisClient; prefix: string; ttlSeconds: number; nowSeconds?: () => number }) {
   const keys = workspaceKeys(deps.prefix);
   const now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
 

@@ -1,5 +1,6 @@
 import { USAGE_DAYS, workspaceKeys } from "@imagegen/shared";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
+import type { ChainableCommander } from "ioredis";
 
 /**
  * Images per UTC day and workspace, always counted (the images_per_day limit
@@ -21,7 +22,7 @@ export function countDailyImages(commands: ChainableCommander, prefix: string, w
 }
 
 /** The last `USAGE_DAYS` days, oldest first, today last; days without images are 0. */
-export async function readDailyImages(redis: Redis, prefix: string, workspaceId: string, nowMs: number): Promise<Array<{ date: string; images: number }>> {
+export async function readDailyImages(redis: RedisClient, prefix: string, workspaceId: string, nowMs: number): Promise<Array<{ date: string; images: number }>> {
   const keys = workspaceKeys(prefix);
   const days = Array.from({ length: USAGE_DAYS }, (_, index) => utcDay(nowMs - (USAGE_DAYS - 1 - index) * DAY_MS));
   const counts = await redis.mget(days.map((day) => keys.dailyImages(workspaceId, day)));

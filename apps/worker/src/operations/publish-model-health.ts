@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { workspaceKeys, type Logger, type ModelHealthReport } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { ModelUpstreamHealth } from "./model-health.js";
 
 /**
@@ -11,7 +11,7 @@ import type { ModelUpstreamHealth } from "./model-health.js";
  * shutdown; a crashed worker's report goes stale after three intervals.
  */
 export function createModelHealthPublisher(deps: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   intervalMs: number;
   report: () => ModelUpstreamHealth[];
