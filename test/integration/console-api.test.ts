@@ -241,16 +241,88 @@ describe("console sessions", () => {
   });
 });
 
+describe("GET /v1/images/generations", () => {
+  it("lists every generation of the workspace, synchronous ones included, newest first with what was asked", async () => {
+    const key = await createWorkspace("console-list");
+    const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey: key, maxRetries: 0 });
+    const sync = await client.images.generate({ model: "console-sdxl", prompt: "a sync lighthouse", n: 2, size: "512x512" }).withResponse();
+    const syncId = sync.response.headers.get("x-request-id")!;
+    await client.images.generate({ model: "console-sdxl", prompt: "bytes inline", response_format: "b64_json" });
+    const queued = await call("/v1/images/generations", { method: "POST", key, body: { model: "console-sdxl", prompt: "an async fox" }, headers: { prefer: "respond-async" } });
+    expect(queued.status).toBe(202);
+
+    let list = await call("/v1/images/generations", { key });
+    for (let attempt = 0; attempt < 50 && list.json.data[0]?.status !== "succeeded"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      list = await call("/v1/images/generations", { key });
+    }
+    expect(list.status).toBe(200);
+    expect(list.json).toMatchObject({ object: "list", has_more: false, first_id: queued.json.id });
+    expect(list.json.data.map((job: { prompt: string }) => job.prompt)).toEqual(["an async fox", "bytes inline", "a sync lighthouse"]);
+    const [asyncJob, b64Job, syncJob] = list.json.data;
+    expect(asyncJob).toMatchObject({ id: queued.json.id, object: "image.generation.job", kind: "async", status: "succeeded", model: "console-sdxl", n: 1, size: "256x256" });
+    expect(syncJob).toMatchObject({ id: syncId, kind: "sync", status: "succeeded", n: 2, size: "512x512" });
+    expect(syncJob.data).toHaveLength(2);
+    // Listings carry links, never image bytes, whatever the job's response format.
+    expect(b64Job.data[0].url).toMatch(/^http/);
+    expect(b64Job.data[0].b64_json).toBeUndefined();
+    const image = await fetch(syncJob.data[0].url);
+    expect(image.headers.get("content-type")).toBe("image/png");
+
+    // A synchronous call is also a job to read by its request id.
+    const one = await call(`/v1/images/generations/${syncId}`, { key });
+    expect(one.json).toMatchObject({ id: syncId, status: "succeeded" });
+    // Another workspace sees none of it.
+    expect((await call("/v1/images/generations", { key: stack.adminKey })).text).not.toContain("a sync lighthouse");
+    expect((await call(`/v1/images/generations/${syncId}`, { key: stack.adminKey })).status).toBe(404);
+  });
+
+  it("pages with limit and after, says has_more, and keeps the newest GENERATION_HISTORY_PER_WORKSPACE", async () => {
+    const key = await createWorkspace("console-pages");
+    const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey: key, maxRetries: 0 });
+    const ids: string[] = [];
+    for (let index = 0; index < 13; index++) {
+      const { response } = await client.images.generate({ model: "console-sdxl", prompt: `page ${index}` }).withResponse();
+      ids.push(response.headers.get("x-request-id")!);
+    }
+    const newestFirst = [...ids].reverse();
+    let seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await call(`/v1/images/generations?limit=5${after ? `&after=${after}` : ""}`, { key });
+      seen = [...seen, ...page.json.data.map((job: { id: string }) => job.id)];
+      if (!page.json.has_more) break;
+      expect(page.json.data).toHaveLength(5);
+      after = page.json.last_id;
+    }
+    // The limit of this stack is 12: the oldest call left the list (and, having no other record, is gone).
+    expect(seen).toEqual(newestFirst.slice(0, 12));
+    expect((await call(`/v1/images/generations/${ids[0]}`, { key })).status).toBe(404);
+
+    for (const query of ["limit=0", "limit=101", "limit=ten"]) {
+      const bad = await call(`/v1/images/generations?${query}`, { key });
+      expect(bad.status, query).toBe(400);
+      expect(bad.json.error.param).toBe("limit");
+    }
+    const unknownCursor = await call("/v1/images/generations?after=req_000000000000000000000000", { key });
+    expect(unknownCursor.json).toMatchObject({ data: [], has_more: false });
+  });
+});
+
 describe("usage and model health", () => {
   it("reports 30 days of images and each limit with what is left", async () => {
     const created = await call("/v1/keys", { method: "POST", key: stack.adminKey, body: { name: "limited-admin", role: "admin", limits: { images_per_day: 10, requests_per_minute: 5 } } });
     const key = String(created.json.key);
     const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey: key, maxRetries: 0 });
     await client.images.generate({ model: "console-sdxl", prompt: "a usage test", n: 3 });
-    const usage = await call("/v1/usage", { key });
+    let usage = await call("/v1/usage", { key });
+    // The day's count is written just after the answer: give it a moment.
+    for (let attempt = 0; attempt < 20 && usage.json.days.at(-1).images < 3; attempt++) usage = await call("/v1/usage", { key });
     expect(usage.status).toBe(200);
     expect(usage.json.days).toHaveLength(30);
-    expect(usage.json.days.at(-1).date).toBe(new Date().toISOString().slice(0, 10));
+    expect(usage.json.days.at(-1)).toEqual({ date: new Date().toISOString().slice(0, 10), images: expect.any(Number) });
+    expect(usage.json.days.at(-1).images).toBeGreaterThanOrEqual(3);
+    expect(usage.json.days.slice(0, -1).every((day: { images: number }) => day.images === 0)).toBe(true);
     expect(usage.json.limits).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: "images_per_day", scope: "key", limit: 10, used: 3, remaining: 7 }),

@@ -37,6 +37,8 @@ const apiEnvSchema = commonEnvSchema
     ...accessEnvShape,
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    /** Recent generations each workspace's list (GET /v1/images/generations) keeps; older ones leave it (and plain synchronous calls are forgotten). */
+    GENERATION_HISTORY_PER_WORKSPACE: z.coerce.number().int().min(10).max(100_000).default(1000),
     /** How long an async job may wait in the queue before it expires. */
     ASYNC_JOB_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
     /** Testing aid: replaces every batch's completion window (seconds). Leave unset in production. */

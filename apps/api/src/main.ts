@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     log,
     settings: {
       asyncJobTtlMs: config.ASYNC_JOB_TTL_SECONDS * 1000,
+      historyPerWorkspace: config.GENERATION_HISTORY_PER_WORKSPACE,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
     },

@@ -38,3 +38,4 @@ export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";
 export * from "./public-api/index.js";
 export * from "./operations/model-health.js";
+export * from "./records/generation-history.js";

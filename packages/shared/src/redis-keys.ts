@@ -52,6 +52,9 @@ export function recordKeys(prefix: string) {
     batch: (id: string) => `${prefix}:batch:${tag(id)}`,
     batchResults: (id: string) => `${prefix}:batch-results:${tag(id)}`,
     batchesByWorkspace: (workspaceId: string) => `${prefix}:batches-by-workspace:${tag(workspaceId)}`,
+    /** Sorted set (score: created, ms) and hash (id → JSON summary) of a workspace's recent generations, for listing. */
+    generationHistory: (workspaceId: string) => `${prefix}:generation-history:${tag(workspaceId)}`,
+    generationSummaries: (workspaceId: string) => `${prefix}:generation-summaries:${tag(workspaceId)}`,
     idempotency: (workspaceId: string, keyDigest: string) => `${prefix}:idempotency:${tag(`${workspaceId}:${keyDigest}`)}`,
   };
 }

@@ -89,6 +89,7 @@ export async function startConsoleStack(name: string) {
         ADMIN_TOKEN: adminToken,
         AUTH_FAILURES_PER_MINUTE: "5",
         TRUST_PROXY: "loopback",
+        GENERATION_HISTORY_PER_WORKSPACE: "12",
       },
       readyUrl: `${apiUrl}/readyz`,
       logFile: join(logDir, `${name}-api.log`),

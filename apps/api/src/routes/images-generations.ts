@@ -1,16 +1,19 @@
-import { parseImageGenerationRequest, ServiceError } from "@imagegen/shared";
+import { parseImageGenerationRequest, parseOrInvalid, ServiceError } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { Router, json, type Response } from "express";
 import type { GenerationService, SubmitOutcome } from "../generations/generation-service.js";
+import type { JobList } from "../generations/job-list.js";
 import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { renderImages } from "../generations/render.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
+import { listQuerySchema } from "./list-query.js";
 
 export interface ImagesGenerationsDeps {
   generations: GenerationService;
   jobs: GenerationJobs;
+  jobList: JobList;
   store: ImageStore;
   rateLimiter: RateLimiter;
   urlTtlSeconds: number;
@@ -89,6 +92,12 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       log: res.locals.log,
     });
     await render(res, principal.workspaceId, outcome);
+  });
+
+  router.get("/v1/images/generations", async (req, res) => {
+    const principal = principalOf(res);
+    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query.", param: "limit" });
+    res.json(await deps.jobList.list(principal.workspaceId, query));
   });
 
   router.get("/v1/images/generations/:id", async (req, res) => {
