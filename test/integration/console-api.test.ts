@@ -53,6 +53,37 @@ async function createWorkspace(id: string) {
   return String(key.json.key);
 }
 
+describe("the console's files", () => {
+  it("redirects / to /console/ and serves the app with a strict CSP, cached assets and 404 envelopes for missing files", async () => {
+    const root = await call("/");
+    expect([root.status, root.headers.get("location")]).toEqual([302, "/console/"]);
+    const bare = await call("/console");
+    expect([bare.status, bare.headers.get("location")]).toEqual([301, "/console/"]);
+    for (const path of ["/console/", "/console/jobs/gen_123", "/console/playground?model=console-sdxl"]) {
+      const page = await call(path);
+      expect(page.status, path).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(page.headers.get("cache-control")).toBe("no-cache");
+      expect(page.headers.get("content-security-policy")).toBe(
+        `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: ${stack.apiUrl}; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+      );
+      expect(page.headers.get("x-frame-options")).toBe("DENY");
+    }
+    const html = (await call("/console/")).text;
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/https?:\/\//);
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const script = await call(asset);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(script.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const missing = await call("/console/assets/index-nothere.js");
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe("not_found");
+    expect((await call("/console/favicon.svg")).headers.get("content-type")).toContain("image/svg+xml");
+  });
+});
+
 describe("key roles", () => {
   it("makes the bootstrap key an admin and keys from API_KEYS members", async () => {
     expect((await call("/v1/keys", { key: stack.adminKey })).status).toBe(200);

@@ -16,7 +16,7 @@ const entry = (app: string) => join(repoRoot, "apps", app, "dist", "main.js");
  * The API trusts X-Forwarded-For from loopback so tests that fail sign-ins
  * can do it from an address of their own.
  */
-export async function startConsoleStack(name: string) {
+export async function startConsoleStack(name: string, apiEnv: Record<string, string> = {}) {
   const { redis, simulators, logDir } = suite();
   const workDir = mkdtempSync(join(tmpdir(), `imagegen-${name}-`));
   const catalogPath = join(workDir, "models.yaml");
@@ -90,6 +90,7 @@ export async function startConsoleStack(name: string) {
         AUTH_FAILURES_PER_MINUTE: "5",
         TRUST_PROXY: "loopback",
         GENERATION_HISTORY_PER_WORKSPACE: "12",
+        ...apiEnv,
       },
       readyUrl: `${apiUrl}/readyz`,
       logFile: join(logDir, `${name}-api.log`),

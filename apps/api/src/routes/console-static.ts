@@ -48,7 +48,11 @@ export function consoleStaticRouter(deps: { distDir: string; imageOrigins: reado
   const secure = (res: Response) => res.set(security);
 
   router.get("/", (_req, res) => res.redirect(302, `${CONSOLE_PATH}/`));
-  router.get(CONSOLE_PATH, (_req, res) => res.redirect(301, `${CONSOLE_PATH}/`));
+  // Express matches "/console" and "/console/" alike: only the bare one redirects.
+  router.get(CONSOLE_PATH, (req, res, next) => {
+    if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
+    res.redirect(301, `${CONSOLE_PATH}/`);
+  });
   router.use(`${CONSOLE_PATH}/assets`, (_req, res, next) => {
     secure(res);
     next();
@@ -62,7 +66,7 @@ export function consoleStaticRouter(deps: { distDir: string; imageOrigins: reado
     res.set("cache-control", "public, max-age=86400");
     res.sendFile(join(deps.distDir, "favicon.svg"));
   });
-  router.get(`${CONSOLE_PATH}/*path`, (req, res) => {
+  router.get([`${CONSOLE_PATH}/`, `${CONSOLE_PATH}/*path`], (req, res) => {
     if (!indexHtml) throw new ServiceError("not_found", "The console is not built: run the build (npm start and npm test build it).");
     // A missing file with an extension is a 404, not the app (a stale asset link must not get HTML).
     if (/\.[a-z0-9]+$/i.test(req.path)) throw new ServiceError("not_found", `Invalid URL (${req.method} ${req.path})`);

@@ -17,12 +17,13 @@ export function BatchesPage(props: { client: ApiClient }) {
 
   const upload = async (event: Event) => {
     event.preventDefault();
+    const form = event.currentTarget instanceof HTMLFormElement ? event.currentTarget : null;
     if (!file) return;
     setBusy(true);
     setError(null);
     try {
       await props.client.createBatch(file);
-      (event.currentTarget as HTMLFormElement | null)?.reset();
+      form?.reset();
       setFile(null);
       batches.reload();
     } catch (failure) {

@@ -105,10 +105,13 @@ function CreateKeyForm(props: { onCreate: (body: { name: string; role: KeyRole; 
         </div>
         <div class="field">
           <label for="key-role">Role</label>
-          <select id="key-role" value={role} onChange={(event) => setRole(event.currentTarget.value === "admin" ? "admin" : "member")}>
-            <option value="member">member: generate, see jobs and batches</option>
-            <option value="admin">admin: also keys and usage</option>
+          <select id="key-role" value={role} aria-describedby="key-role-hint" onChange={(event) => setRole(event.currentTarget.value === "admin" ? "admin" : "member")}>
+            <option value="member">member</option>
+            <option value="admin">admin</option>
           </select>
+          <small id="key-role-hint" class="hint">
+            member: generate, see jobs and batches. admin: also keys and usage.
+          </small>
         </div>
         <div class="field">
           <label for="key-expiry">Expires after (days)</label>

@@ -88,6 +88,7 @@ function ModelCard(props: { model: ModelObjectWire; health: ModelHealth | undefi
         <dd>{model.owned_by}</dd>
       </dl>
       {parameters.length > 0 ? (
+        <div class="table-wrap">
         <table class="table">
           <caption>Parameters of {model.id}</caption>
           <thead>
@@ -112,6 +113,7 @@ function ModelCard(props: { model: ModelObjectWire; health: ModelHealth | undefi
             ))}
           </tbody>
         </table>
+        </div>
       ) : (
         <p class="muted">No model-specific parameters.</p>
       )}

@@ -32,13 +32,15 @@ export function UsagePage(props: { client: ApiClient }) {
 function DailyChart(props: { days: UsageObject["days"] }) {
   const max = Math.max(1, ...props.days.map((day) => day.images));
   const total = props.days.reduce((sum, day) => sum + day.images, 0);
-  const width = 600;
-  const height = 160;
+  const width = 1000;
+  const height = 200;
   const barWidth = width / props.days.length;
   return (
     <section class="card" aria-labelledby="daily-heading">
       <h2 id="daily-heading">Images per day, last 30 days</h2>
-      <p>{total} images in 30 days; today {props.days.at(-1)?.images ?? 0}.</p>
+      <p>
+        {total} {total === 1 ? "image" : "images"} in 30 days; today {props.days.at(-1)?.images ?? 0}.
+      </p>
       <svg class="chart" viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-labelledby="daily-heading daily-summary">
         <desc id="daily-summary">{`Bar chart of images per day; the table below lists the same figures. Highest day: ${max === 1 && total === 0 ? 0 : max}.`}</desc>
         {props.days.map((day, index) => {
