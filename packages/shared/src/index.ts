@@ -4,6 +4,8 @@ export * from "./errors/service-error.js";
 export * from "./errors/invalid-payload.js";
 export * from "./basics/images.js";
 export * from "./basics/failure.js";
+export * from "./basics/statuses.js";
+export * from "./basics/json.js";
 export * from "./catalog/schema.js";
 export * from "./catalog/load.js";
 export * from "./wire/images.js";

@@ -1,5 +1,13 @@
-import { ServiceError, toFailure, type GenerateImageResult, type GenerationHistory, type GenerationSummary, type Logger } from "@imagegen/shared";
-import type { GenerationSubmission } from "./generation-service.js";
+import { ServiceError, toFailure, type GenerateImageResult, type GenerationHistory, type GenerationSummary, type ImageGenerationRequest, type Logger } from "@imagegen/shared";
+
+/** What the history needs of an accepted request. */
+export interface HistoryEntry {
+  workspaceId: string;
+  /** The HTTP request's id: a plain synchronous call's job id. */
+  requestId: string;
+  request: ImageGenerationRequest;
+  log: Logger;
+}
 
 
 /**
@@ -10,14 +18,14 @@ import type { GenerationSubmission } from "./generation-service.js";
  * and a failure to record is logged, never the caller's problem.
  */
 export function createHistoryRecorder(deps: { history: GenerationHistory; log: Logger }) {
-  function summaryOf(submission: GenerationSubmission, fields: Pick<GenerationSummary, "id" | "kind" | "retained" | "status" | "created_at">): GenerationSummary {
+  function summaryOf(submission: HistoryEntry, fields: Pick<GenerationSummary, "id" | "kind" | "retained" | "status" | "created_at">): GenerationSummary {
     const { request } = submission;
     return { ...fields, workspace: submission.workspaceId, model: request.model, prompt: request.prompt, size: request.size, n: request.n, response_format: request.responseFormat };
   }
 
   return {
     /** A plain synchronous call ended (images, or the error its caller got). */
-    syncEnded(submission: GenerationSubmission, createdAtMs: number, outcome: { result: GenerateImageResult } | { error: unknown }): void {
+    syncEnded(submission: HistoryEntry, createdAtMs: number, outcome: { result: GenerateImageResult } | { error: unknown }): void {
       const ended = summaryOf(submission, {
         id: submission.requestId,
         kind: "sync",
@@ -31,7 +39,7 @@ export function createHistoryRecorder(deps: { history: GenerationHistory; log: L
     },
 
     /** Polled work was accepted: listed at once; its record carries the live status. */
-    async retainedAccepted(submission: GenerationSubmission, jobId: string, kind: "sync" | "async"): Promise<void> {
+    async retainedAccepted(submission: HistoryEntry, jobId: string, kind: "sync" | "async"): Promise<void> {
       const createdAtMs = Date.now();
       const summary = summaryOf(submission, { id: jobId, kind, retained: true, status: "queued", created_at: Math.floor(createdAtMs / 1000) });
       await deps.history.record(summary, { createdAtMs, countImages: true });

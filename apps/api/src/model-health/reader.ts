@@ -1,4 +1,4 @@
-import { isReportFresh, modelHealthReportSchema, workspaceKeys, type ModelCatalog, type ModelHealth, type ModelHealthReport } from "@imagegen/shared";
+import { isReportFresh, modelHealthReportSchema, parseJsonAs, workspaceKeys, type ModelCatalog, type ModelHealth, type ModelHealthReport } from "@imagegen/shared";
 import type { RedisClient } from "@imagegen/shared";
 
 /** Reports this old are from workers long gone: removed when seen. */
@@ -19,15 +19,9 @@ export function createModelHealthReader(deps: { redis: RedisClient; prefix: stri
     const fresh: ModelHealthReport[] = [];
     const forgotten: string[] = [];
     for (const [field, text] of Object.entries(fields)) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        raw = undefined;
-      }
-      const parsed = modelHealthReportSchema.safeParse(raw);
-      if (!parsed.success || nowMs - parsed.data.at > FORGET_AFTER_MS) forgotten.push(field);
-      else if (isReportFresh(parsed.data, nowMs)) fresh.push(parsed.data);
+      const report = parseJsonAs(modelHealthReportSchema, text);
+      if (!report || nowMs - report.at > FORGET_AFTER_MS) forgotten.push(field);
+      else if (isReportFresh(report, nowMs)) fresh.push(report);
     }
     if (forgotten.length > 0) await deps.redis.hdel(key, ...forgotten).catch(() => {});
     return fresh;

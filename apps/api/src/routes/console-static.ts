@@ -62,6 +62,7 @@ export function consoleStaticRouter(deps: { distDir: string; imageOrigins: reado
     express.static(join(deps.distDir, "assets"), { immutable: true, maxAge: "365d", index: false, fallthrough: true, etag: false }),
   );
   router.get(`${CONSOLE_PATH}/favicon.svg`, (_req, res) => {
+    if (!built) throw new ServiceError("not_found", "The console is not built: run the build (npm start and npm test build it).");
     secure(res);
     res.set("cache-control", "public, max-age=86400");
     res.sendFile(join(deps.distDir, "favicon.svg"));

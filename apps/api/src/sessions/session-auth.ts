@@ -5,9 +5,9 @@ import { clearedSessionCookie, readCookie } from "./cookies.js";
 import { checkCsrf } from "./csrf.js";
 import type { SessionStore, StoredSession } from "./session-store.js";
 
-/** The origin the caller reached us at (protocol as Express sees it, honouring TRUST_PROXY). */
+/** The origin the caller reached us at: protocol and host as Express sees them (X-Forwarded-Proto/-Host when TRUST_PROXY trusts the proxy). */
 export function ownOrigin(req: Request): string {
-  return `${req.protocol}://${req.get("host") ?? ""}`;
+  return `${req.protocol}://${req.host}`;
 }
 
 /**

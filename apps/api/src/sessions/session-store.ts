@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { keyRoleSchema, workspaceKeys, type SessionObject } from "@imagegen/shared";
+import { keyRoleSchema, parseJsonAs, workspaceKeys, type SessionObject } from "@imagegen/shared";
 import type { RedisClient } from "@imagegen/shared";
 import { z } from "zod";
 
@@ -64,16 +64,8 @@ export function createSessionStore(deps: { redis: RedisClient; prefix: string; t
     /** The live session a cookie names, or undefined (unknown, expired or malformed). */
     async find(token: string): Promise<StoredSession | undefined> {
       if (!TOKEN_PATTERN.test(token)) return undefined;
-      const text = await deps.redis.get(keys.consoleSession(tokenDigest(token)));
-      if (text === null) return undefined;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        return undefined;
-      }
-      const parsed = storedSessionSchema.safeParse(raw);
-      return parsed.success && parsed.data.expires_at > now() ? parsed.data : undefined;
+      const session = parseJsonAs(storedSessionSchema, await deps.redis.get(keys.consoleSession(tokenDigest(token))));
+      return session && session.expires_at > now() ? session : undefined;
     },
 
     async delete(token: string): Promise<void> {

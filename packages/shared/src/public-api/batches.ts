@@ -1,21 +1,5 @@
 import { z } from "zod";
-import type { BatchStatus } from "../records/batch-records.js";
-
-/**
- * The statuses again, as a value the browser bundle can import without the
- * records module (which needs Node); the compiler checks both lists agree.
- */
-export const BATCH_OBJECT_STATUSES = [
-  "validating",
-  "failed",
-  "in_progress",
-  "finalizing",
-  "completed",
-  "expired",
-  "cancelling",
-  "cancelled",
-] as const satisfies readonly BatchStatus[];
-export const batchStatusesAgree: Exclude<BatchStatus, (typeof BATCH_OBJECT_STATUSES)[number]> extends never ? true : never = true;
+import { BATCH_STATUSES } from "../basics/statuses.js";
 
 /** OpenAI's batch and file objects as callers read them (the console's Batches page). */
 export const batchObjectSchema = z.object({
@@ -30,7 +14,7 @@ export const batchObjectSchema = z.object({
     .nullable(),
   input_file_id: z.string(),
   completion_window: z.string(),
-  status: z.enum(BATCH_OBJECT_STATUSES),
+  status: z.enum(BATCH_STATUSES),
   output_file_id: z.string().nullable(),
   error_file_id: z.string().nullable(),
   created_at: z.number().int(),

@@ -13,5 +13,6 @@ export { errorBodySchema, type ErrorBody } from "../errors/service-error.js";
 export { ERROR_CODES, type ErrorCode } from "../errors/codes.js";
 export type { ParameterSpec } from "../catalog/schema.js";
 export { RESPONSE_FORMATS } from "../basics/images.js";
+export { BATCH_STATUSES, GENERATION_STATUSES, type BatchStatus, type GenerationStatus } from "../basics/statuses.js";
 export { imagesResponseSchema, type ImagesResponse } from "../wire/images.js";
 export { limitsSchema, LIMIT_NAMES, type Limits, type LimitName } from "../workspaces/records.js";

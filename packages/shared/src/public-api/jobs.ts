@@ -1,21 +1,18 @@
 import { z } from "zod";
 import { errorBodySchema } from "../errors/service-error.js";
 import { imageDatumSchema } from "../wire/images.js";
-import type { GenerationStatus } from "../records/generation-records.js";
+import { GENERATION_STATUSES } from "../basics/statuses.js";
 
 /**
  * Generation jobs as callers read them: `GET /v1/images/generations/{id}`,
  * the 202 of `Prefer: respond-async`, and the list
  * `GET /v1/images/generations` (OpenAI's list shape with cursor pagination).
  */
-export const JOB_STATUSES = ["queued", "in_progress", "succeeded", "failed", "cancelled"] as const satisfies readonly GenerationStatus[];
-/** The records module needs Node, so the list is repeated here; the compiler checks both agree. */
-export const jobStatusesAgree: Exclude<GenerationStatus, (typeof JOB_STATUSES)[number]> extends never ? true : never = true;
 
 export const generationJobSchema = z.object({
   id: z.string(),
   object: z.literal("image.generation.job"),
-  status: z.enum(JOB_STATUSES),
+  status: z.enum(GENERATION_STATUSES),
   model: z.string(),
   created_at: z.number().int(),
   started_at: z.number().int().nullable(),

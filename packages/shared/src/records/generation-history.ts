@@ -4,7 +4,8 @@ import { generateImageResultSchema, RESPONSE_FORMATS } from "../basics/images.js
 import { luaScript } from "../lua-script.js";
 import type { RedisClient } from "../redis.js";
 import { recordKeys, RECORD_RETENTION_SECONDS, workspaceKeys } from "../redis-keys.js";
-import { GENERATION_STATUSES } from "./generation-records.js";
+import { parseJsonAs } from "../basics/json.js";
+import { GENERATION_STATUSES } from "../basics/statuses.js";
 
 /**
  * A workspace's recent generations, newest first, for `GET
@@ -48,6 +49,8 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 local dropped = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[5], 'LIMIT', 0, 100)
 local over = redis.call('ZCARD', KEYS[1]) - #dropped - tonumber(ARGV[4])
+-- A lowered limit is reached over several calls, so one call never unpacks a huge list.
+if over > 1000 then over = 1000 end
 if over > 0 then
   local oldest = redis.call('ZRANGE', KEYS[1], #dropped, #dropped + over - 1)
   for _, id in ipairs(oldest) do dropped[#dropped + 1] = id end
@@ -73,17 +76,7 @@ export function createGenerationHistory(redis: RedisClient, prefix: string, opti
   const keys = recordKeys(prefix);
   const usageKeys = workspaceKeys(prefix);
 
-  function parse(text: string | null | undefined): GenerationSummary | undefined {
-    if (!text) return undefined;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    const parsed = generationSummarySchema.safeParse(raw);
-    return parsed.success ? parsed.data : undefined;
-  }
+  const parse = (text: string | null | undefined) => parseJsonAs(generationSummarySchema, text);
 
   return {
     /**
