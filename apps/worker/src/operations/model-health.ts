@@ -1,4 +1,5 @@
 import type { ModelCatalog } from "@imagegen/shared";
+import type { UpstreamUsage } from "../upstreams/usage.js";
 
 export interface ModelUpstreamHealth {
   model: string;
@@ -11,7 +12,7 @@ export interface ModelUpstreamHealth {
  * Upstreams are shared between models, so "no healthy upstream for a model"
  * cannot be read off imagegen_upstream_healthy without this mapping.
  */
-export function modelUpstreamHealth(catalog: ModelCatalog, usage: ReadonlyArray<{ upstream: string; healthy: boolean }>): ModelUpstreamHealth[] {
+export function modelUpstreamHealth(catalog: ModelCatalog, usage: readonly UpstreamUsage[]): ModelUpstreamHealth[] {
   const healthy = new Set(usage.filter((upstream) => upstream.healthy).map((upstream) => upstream.upstream));
   return catalog.models.map((card) => ({ model: card.id, healthy: card.upstreams.filter((spec) => healthy.has(spec.name)).length }));
 }

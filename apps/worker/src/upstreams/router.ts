@@ -1,13 +1,16 @@
 import { SpanKind, withSpan, type Logger, type ModelCard, type ModelCatalog, type UpstreamSpec } from "@imagegen/shared";
-import type { UpstreamUsage, WorkerMetrics } from "../metrics.js";
+import type { WorkerMetrics } from "../metrics.js";
 import { createCircuitBreaker, type AttemptVerdict } from "./circuit-breaker.js";
 import { createUpstreamClient } from "./create-client.js";
 import { imagesPerCall, partRequest, planParts } from "./fan-out.js";
 import { createProbeRunner } from "./health.js";
+import type { GlobalSlots } from "./global-slots.js";
 import { createUpstreamPool, NoHealthyUpstreamError, type PoolMember } from "./pool.js";
 import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
 import { deadlineSignal } from "./deadline.js";
+import { meaningOf } from "./status-table.js";
+import type { UpstreamUsage } from "./usage.js";
 
 export interface GenerationOutcome {
   /** The upstreams that produced the images, comma-separated when the request was split. */
@@ -34,18 +37,16 @@ export interface UpstreamRouterDeps {
   env: Record<string, string | undefined>;
   metrics: WorkerMetrics;
   log: Logger;
+  /** Caps each upstream's max_concurrency across all worker processes; without it, per process. */
+  globalSlots?: GlobalSlots;
   /** Tests swap adapters; by default the protocol's own. */
   createClient?: (spec: UpstreamSpec) => ImageUpstream;
   now?: () => number;
 }
 
-/** What an attempt's failure says about the upstream, for its circuit breaker. */
+/** What an attempt's failure says about the upstream, for its circuit breaker; see the status table. */
 export function verdictOf(error: UpstreamAttemptError): AttemptVerdict {
-  if (error.kind !== "http") return "failure";
-  const status = error.details.status ?? 0;
-  // 429 is back-pressure (Retry-After handles it); 400/413/422 are the caller's.
-  if (status === 429 || status === 400 || status === 413 || status === 422) return "neutral";
-  return "failure";
+  return meaningOf(error).breaker;
 }
 
 /**
@@ -87,10 +88,10 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
           pokeSoon();
         },
       });
-      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, notBeforeMs: 0 });
+      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, notBeforeMs: 0, globallyFullUntilMs: 0 });
     }
   }
-  const pool = createUpstreamPool([...members.values()], now);
+  const pool = createUpstreamPool([...members.values()], now, deps.globalSlots, deps.log);
   const probes = createProbeRunner({ members: [...members.values()], log: deps.log, onChange: pokeSoon });
 
   async function attempt(member: PoolMember, card: ModelCard, request: Omit<UpstreamImageRequest, "model">, signal: AbortSignal): Promise<GeneratedImage[]> {
