@@ -302,7 +302,8 @@ describe("GET /v1/images/generations", () => {
 
     // A synchronous call is also a job to read by its request id.
     const one = await call(`/v1/images/generations/${syncId}`, { key });
-    expect(one.json).toMatchObject({ id: syncId, status: "succeeded" });
+    expect(one.json).toMatchObject({ id: syncId, status: "succeeded", prompt: "a sync lighthouse", n: 2, kind: "sync" });
+    expect((await call(`/v1/images/generations/${queued.json.id}`, { key })).json).toMatchObject({ prompt: "an async fox", kind: "async" });
     // Another workspace sees none of it.
     expect((await call("/v1/images/generations", { key: stack.adminKey })).text).not.toContain("a sync lighthouse");
     expect((await call(`/v1/images/generations/${syncId}`, { key: stack.adminKey })).status).toBe(404);

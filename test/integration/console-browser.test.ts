@@ -176,8 +176,19 @@ describe("the console in Chromium", () => {
     await row.getByRole("link", { name: "a lighthouse at dusk, console test" }).click();
     await page.getByRole("heading", { level: 1, name: /^Job / }).waitFor();
     await page.getByRole("img", { name: /^Image 1 of job / }).waitFor();
+    expect(await page.locator("dl").textContent()).toContain("a lighthouse at dusk, console test");
     await expectAccessible("job");
     await screenshot("job");
+  });
+
+  it("shows a failed generation's message from the error envelope", async () => {
+    await goTo("Playground", "Playground");
+    await page.getByLabel("Model").selectOption("console-down");
+    await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("no upstream will take this");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await expect.poll(() => page.locator(".status-line").textContent(), { timeout: 20_000 }).toContain("failed");
+    expect(await page.getByRole("alert").textContent()).toMatch(/upstream/i);
+    await screenshot("playground-failed");
   });
 
   it("creates a key whose secret works against /v1/models and is gone after a reload; revokes it with confirmation", async () => {

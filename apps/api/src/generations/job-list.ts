@@ -38,6 +38,12 @@ export function createJobList(deps: { history: GenerationHistory; records: Pick<
   }
 
   return {
+    /** A job as GET /v1/images/generations/{id} shows it, with what was asked when the history still has it. */
+    async withRequest<T extends { id: string }>(job: T, workspaceId: string) {
+      const summary = await deps.history.get(workspaceId, job.id);
+      return summary ? { ...job, prompt: summary.prompt, size: summary.size, n: summary.n, kind: summary.kind } : job;
+    },
+
     async list(workspaceId: string, page: { limit: number; after?: string | undefined }) {
       const { summaries, hasMore } = await deps.history.page(workspaceId, page);
       return listPage(await Promise.all(summaries.map(listed)), hasMore);

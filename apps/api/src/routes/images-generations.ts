@@ -96,13 +96,15 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
 
   router.get("/v1/images/generations", async (req, res) => {
     const principal = principalOf(res);
-    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query.", param: "limit" });
+    // The error names the query parameter at fault (limit or after).
+    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query." });
     res.json(await deps.jobList.list(principal.workspaceId, query));
   });
 
   router.get("/v1/images/generations/:id", async (req, res) => {
     const principal = principalOf(res);
-    res.json(await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId)));
+    const job = await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId));
+    res.json(await deps.jobList.withRequest(job, principal.workspaceId));
   });
 
   router.post("/v1/images/generations/:id/cancel", async (req, res) => {

@@ -74,10 +74,10 @@ export function formFields(model: ModelObjectWire): FormField[] {
       kind: "select",
       required: false,
       options: image.sizes.map((size) => ({ value: size, label: size === image.default_size ? `${size} (default)` : size })),
-      hint: `One of ${image.sizes.length} sizes; default ${image.default_size}.`,
+      hint: image.sizes.length === 1 ? "The only size this model makes." : `One of ${image.sizes.length} sizes; default ${image.default_size}.`,
       initial: image.default_size,
     },
-    { name: "n", label: "Number of images (n)", kind: "integer", required: false, min: 1, max: image.max_n, hint: `1 to ${image.max_n}; default 1.`, initial: "1" },
+    { name: "n", label: "Number of images (n)", kind: "integer", required: false, min: 1, max: image.max_n, hint: image.max_n === 1 ? "This model makes one image per request." : `1 to ${image.max_n}; default 1.`, initial: "1" },
     {
       name: "response_format",
       label: "Response format",
