@@ -81,6 +81,12 @@ describe("the console's files", () => {
     expect(missing.status).toBe(404);
     expect(missing.json.error.code).toBe("not_found");
     expect((await call("/console/favicon.svg")).headers.get("content-type")).toContain("image/svg+xml");
+    // Nothing outside the build is reachable through the console's paths.
+    for (const path of ["/console/assets/..%2f..%2fpackage.json", "/console/assets/%2e%2e/%2e%2e/index.html", "/console/..%2f..%2fpackage.json"]) {
+      const escape = await call(path);
+      expect(escape.text, path).not.toContain('"@imagegen/console"');
+      expect(escape.status, path).not.toBe(500);
+    }
   });
 });
 
@@ -218,6 +224,21 @@ describe("console sessions", () => {
 
     const allowed = await call("/v1/keys", { method: "POST", body: { name: "csrf-ok" }, headers: { cookie, "x-csrf-token": csrf, origin: stack.apiUrl } });
     expect(allowed.status).toBe(201);
+  });
+
+  it("answers forged, malformed and oversized session inputs with 401 or 400, never a session", async () => {
+    for (const cookie of ["imagegen_session=../../etc", "imagegen_session=", `imagegen_session=${"A".repeat(43)}`, "imagegen_session=__proto__"]) {
+      const response = await call("/v1/models", { headers: { cookie } });
+      expect(response.status, cookie).toBe(401);
+      expect(response.headers.get("set-cookie"), cookie).toContain("Max-Age=0");
+    }
+    const huge = await call("/v1/sessions", { method: "POST", body: { api_key: "x".repeat(5000) }, headers: { "x-forwarded-for": freshAddress() } });
+    expect(huge.status).toBe(400);
+    for (const body of ['{"api_key": 42}', "[]", '{"api_key": "sk-x", "extra": 1}', "not json"]) {
+      const bad = await call("/v1/sessions", { method: "POST", body, headers: { "x-forwarded-for": freshAddress() } });
+      expect(bad.status, body).toBe(400);
+      expect(bad.json.error.code).toBe("invalid_payload");
+    }
   });
 
   it("signs out: the session is gone and its cookie cleared", async () => {
