@@ -288,6 +288,10 @@ describe("console sessions", () => {
     const { cookie } = await signIn(stack.adminKey);
     const peek = await call(`/v1/images/generations/${job.json.id}`, { headers: { cookie } });
     expect(peek.status).toBe(404);
+    const listed = await call("/v1/images/generations?limit=100", { headers: { cookie } });
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain(String(job.json.id));
+    expect(listed.text).not.toContain("workspace b's secret lighthouse");
     const cancel = await call(`/v1/images/generations/${job.json.id}/cancel`, { method: "POST", headers: { cookie } });
     expect(cancel.status).toBe(403);
   });
