@@ -1,4 +1,6 @@
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
@@ -7,11 +9,15 @@ import { createWorkerMetrics } from "./metrics.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { createModelHealthPublisher } from "./operations/publish-model-health.js";
 import { composeGenerations } from "./processors/compose.js";
+import { createPrefetchGovernor } from "./queues/prefetch-governor.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
 import { createWorkerRegistry } from "./queues/worker-registry.js";
 import { createGlobalSlots } from "./upstreams/global-slots.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
 import { composeWebhooks } from "./webhooks/compose.js";
+
+/** How often a worker re-reads the free GPU slots when no slot was freed meanwhile. */
+const PREFETCH_INTERVAL_MS = 500;
 
 async function main(): Promise<void> {
   // First, so every span below has a provider; off unless OTEL_* asks for it.
@@ -44,9 +50,26 @@ async function main(): Promise<void> {
   const webhooks = composeWebhooks({ config, connection, queues, log });
   workers.register(webhooks.registration);
   workers.register(composeBatches({ config, connection, catalog, queues, webhooks: webhooks.emitter, log }));
-  workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const generateWorker = workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
+  const prefetch = createPrefetchGovernor({
+    worker: generateWorker,
+    workerId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    maxConcurrency: config.WORKER_CONCURRENCY,
+    running: () => workers.active(GENERATE_IMAGE_QUEUE),
+    waitingForSlot: router.waitingForSlot,
+    freeSlots: globalSlots
+      ? () => globalSlots.free(upstreamSlots)
+      : async () => router.usage().reduce((free, upstream) => free + Math.max(0, upstream.capacity - upstream.inFlight), 0),
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: PREFETCH_INTERVAL_MS,
+    log,
+  });
+  globalSlots?.onFreed(prefetch.poke);
 
   metrics.readUpstreamUsageFrom(router.usage);
+  metrics.readJobsWaitingForGpuFrom(router.waitingForSlot);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
   router.start();
   const healthPublisher = createModelHealthPublisher({
@@ -69,6 +92,7 @@ async function main(): Promise<void> {
     },
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await prefetch.start();
   await workers.start();
   healthPublisher.start();
   log.info(
@@ -83,6 +107,7 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
+      await prefetch.stop();
       await Promise.all([workers.close(), healthPublisher.stop()]);
       await queues.close();
       await router.close();

@@ -15,6 +15,8 @@ import { randomUUID } from "node:crypto";
 export interface GlobalSlots {
   /** One of `cap` slots of `upstream` across all workers: a lease id, or undefined when all are taken. */
   take(upstream: string, cap: number): Promise<string | undefined>;
+  /** Slots free now across all workers, summed over `upstreams`. */
+  free(upstreams: ReadonlyArray<{ name: string; cap: number }>): Promise<number>;
   /** Gives a slot back (never throws: a lost give lapses with its lease). */
   give(upstream: string, leaseId: string): void;
   /** Called with an upstream's name when another process (or this one) frees one of its slots. */
@@ -31,6 +33,14 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
 return 1
+`);
+
+/** Slots not held by an unexpired lease. */
+const FREE = luaScript(`
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return math.max(0, tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1]))
 `);
 
 /** Gives a slot back and says so. */
@@ -95,6 +105,11 @@ export function createGlobalSlots(deps: {
       leases.add(leaseId);
       held.set(upstream, leases);
       return leaseId;
+    },
+    async free(upstreams) {
+      // One step per upstream, sent together: each upstream's set is in a slot of its own.
+      const counts = await Promise.all(upstreams.map((upstream) => FREE(deps.redis, [keys.slots(upstream.name)], [upstream.cap])));
+      return counts.reduce<number>((sum, count) => sum + Number(count), 0);
     },
     give(upstream, leaseId) {
       held.get(upstream)?.delete(leaseId);

@@ -51,6 +51,8 @@ export interface UpstreamPool {
   hasAlternative(names: readonly string[], avoid: ReadonlySet<string>): boolean;
   /** Re-examines waiting requests; call when health changes. */
   poke(): void;
+  /** Requests of this process waiting for a slot: work held here that no GPU runs yet. */
+  waiting(): number;
   members(): readonly PoolMember[];
 }
 
@@ -266,6 +268,7 @@ export function createUpstreamPool(
       return membersOf(names).some((member) => usable(member) && !avoid.has(member.spec.name));
     },
     poke: dispatch,
+    waiting: () => waiters.length,
     members: () => members,
   };
 }

@@ -27,6 +27,8 @@ export interface UpstreamRouter {
   generate(card: ModelCard, request: Omit<UpstreamImageRequest, "model">, deadlineAt: number, log: Logger): Promise<GenerationOutcome>;
   /** In-flight, capacity and health per upstream, for metrics. */
   usage(): UpstreamUsage[];
+  /** Requests waiting for a GPU slot in this process. */
+  waitingForSlot(): number;
   /** Starts the active health probes. */
   start(): void;
   close(): Promise<void>;
@@ -220,6 +222,7 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
         healthy: member.probeHealthy && member.breaker.state !== "open",
       }));
     },
+    waitingForSlot: () => pool.waiting(),
     start: () => probes.start(),
     async close() {
       probes.stop();
