@@ -260,12 +260,16 @@ describe("the console in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it("signs out, and a member key sees no key management", async () => {
+  it("signs out, signs in again with the keyboard alone, and a member key sees no key management", async () => {
     await page.goto(`${stack.apiUrl}/console/library`);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to the imagegen console" }).waitFor();
     expect((await context.cookies()).some((entry) => entry.name === "imagegen_session")).toBe(false);
-    await signIn(stack.memberKey);
+    // Tab reaches the key field first; Enter submits.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement && document.activeElement.id")).toBe("api-key");
+    await page.keyboard.type(stack.memberKey);
+    await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Model Library" }).waitFor();
     expect(await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "API keys" }).count()).toBe(0);
     await page.goto(`${stack.apiUrl}/console/keys`);

@@ -1,3 +1,4 @@
+import { act } from "preact/test-utils";
 import { describe, expect, it } from "vitest";
 import { mount } from "../test-render.js";
 import { CodeView } from "./code-view.js";
@@ -38,6 +39,21 @@ describe("the Playground's code view", () => {
     expect(code).toContain('  prompt: "a fox\'s den",');
     expect(code).toContain("  seed: 42,");
     expect(code).toContain("  tiling: true,");
+  });
+
+  it("moves between languages with the arrow keys, as a tab list does", () => {
+    const view = mount(<CodeView baseUrl={baseUrl} body={body} />);
+    const tabs = [...view.container.querySelectorAll<HTMLElement>('[role="tab"]')];
+    expect(tabs.map((tab) => tab.tabIndex)).toEqual([0, -1, -1]);
+    act(() => {
+      tabs[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
+    });
+    const selected = () => view.container.querySelector('[role="tab"][aria-selected="true"]')?.textContent;
+    expect(selected()).toBe("JavaScript (openai)");
+    act(() => {
+      view.container.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    });
+    expect(selected()).toBe("curl");
   });
 
   it("follows the form: a new body gives new code", () => {
