@@ -1,5 +1,4 @@
-import { isReportFresh, modelHealthReportSchema, parseJsonAs, workspaceKeys, type ModelCatalog, type ModelHealth, type ModelHealthReport } from "@imagegen/shared";
-import type { RedisClient } from "@imagegen/shared";
+import { isReportFresh, modelHealthReportSchema, parseJsonAs, workspaceKeys, type ModelCatalog, type ModelHealth, type ModelHealthReport, type RedisClient } from "@imagegen/shared";
 
 /** Reports this old are from workers long gone: removed when seen. */
 const FORGET_AFTER_MS = 3600_000;

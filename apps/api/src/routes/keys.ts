@@ -1,6 +1,6 @@
-import { json, Router } from "express";
-import type { Principal } from "../auth/authenticator.js";
+import { json, Router, type Response } from "express";
 import { requireRole } from "../auth/require-role.js";
+import { principalOf } from "../middleware/locals.js";
 import type { WorkspaceKeyOperations } from "../workspaces/workspace-keys.js";
 
 /**
@@ -11,25 +11,25 @@ export function keysRouter(keys: WorkspaceKeyOperations): Router {
   const router = Router();
   const admin = requireRole("admin");
   const body = json({ limit: 64 * 1024, type: () => true });
-  const workspaceOf = (locals: Record<string, unknown>) => (locals.principal as Principal).workspaceId;
+  const workspaceOf = (res: Response) => principalOf(res).workspaceId;
   const param = (value: unknown) => String(value);
 
   router.get("/v1/keys", admin, async (_req, res) => {
-    res.json(await keys.list(workspaceOf(res.locals)));
+    res.json(await keys.list(workspaceOf(res)));
   });
   router.post("/v1/keys", admin, body, async (req, res) => {
     res.setHeader("cache-control", "no-store");
-    res.status(201).json(await keys.create(workspaceOf(res.locals), req.body));
+    res.status(201).json(await keys.create(workspaceOf(res), req.body));
   });
   router.get("/v1/keys/:id", admin, async (req, res) => {
-    res.json(await keys.get(workspaceOf(res.locals), param(req.params.id)));
+    res.json(await keys.get(workspaceOf(res), param(req.params.id)));
   });
   router.post("/v1/keys/:id/rotate", admin, body, async (req, res) => {
     res.setHeader("cache-control", "no-store");
-    res.json(await keys.rotate(workspaceOf(res.locals), param(req.params.id), req.body));
+    res.json(await keys.rotate(workspaceOf(res), param(req.params.id), req.body));
   });
   router.post("/v1/keys/:id/revoke", admin, async (req, res) => {
-    res.json(await keys.revoke(workspaceOf(res.locals), param(req.params.id)));
+    res.json(await keys.revoke(workspaceOf(res), param(req.params.id)));
   });
   return router;
 }

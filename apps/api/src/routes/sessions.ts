@@ -1,5 +1,5 @@
-import { ServiceError, SESSION_COOKIE, signInBodySchema, type Logger } from "@imagegen/shared";
-import { json, Router } from "express";
+import { ServiceError, SESSION_COOKIE, signInBodySchema } from "@imagegen/shared";
+import { json, Router, type Response } from "express";
 import type { Authenticator } from "../auth/authenticator.js";
 import { parseMintedKey, hashKey } from "../auth/key-format.js";
 import { clearedSessionCookie, sessionCookie } from "../sessions/cookies.js";
@@ -39,7 +39,7 @@ export function signInRouter(deps: { authenticator: Authenticator; sessions: Ses
     } catch (error) {
       throw new ServiceError("service_unavailable", "Sessions are unavailable. Retry with backoff.", { cause: error });
     }
-    (res.locals.log as Logger).info({ workspace: principal.workspaceId, keyPrefix: principal.keyPrefix }, "console sign-in");
+    res.locals.log.info({ workspace: principal.workspaceId, keyPrefix: principal.keyPrefix }, "console sign-in");
     res.append("set-cookie", sessionCookie(SESSION_COOKIE, opened.token, { maxAgeSeconds: deps.sessions.ttlSeconds, secure: req.secure }));
     res.setHeader("cache-control", "no-store");
     res.status(201).json(toSessionObject(opened.session));
@@ -50,18 +50,17 @@ export function signInRouter(deps: { authenticator: Authenticator; sessions: Ses
 /** GET and DELETE /v1/sessions/current: the console's own session; mounted after authentication. */
 export function sessionsRouter(deps: { sessions: SessionStore }): Router {
   const router = Router();
-  const currentSession = (locals: Record<string, unknown>): { session: StoredSession; token: string } => {
-    const session = locals.session as StoredSession | undefined;
-    const token = locals.sessionToken as string | undefined;
+  const currentSession = (res: Response): { session: StoredSession; token: string } => {
+    const { session, sessionToken: token } = res.locals;
     if (!session || token === undefined) throw new ServiceError("not_found", "No console session: this call was made with an API key. Sign in with POST /v1/sessions.");
     return { session, token };
   };
   router.get("/v1/sessions/current", (_req, res) => {
     res.setHeader("cache-control", "no-store");
-    res.json(toSessionObject(currentSession(res.locals).session));
+    res.json(toSessionObject(currentSession(res).session));
   });
   router.delete("/v1/sessions/current", async (req, res) => {
-    const { session, token } = currentSession(res.locals);
+    const { session, token } = currentSession(res);
     await deps.sessions.delete(token);
     res.append("set-cookie", clearedSessionCookie(SESSION_COOKIE, req.secure));
     res.json({ ...toSessionObject(session), deleted: true });

@@ -1,7 +1,6 @@
-import { ServiceError, type UsageObject } from "@imagegen/shared";
+import { ServiceError, type UsageObject, type RedisClient } from "@imagegen/shared";
 import { Router } from "express";
-import type { RedisClient } from "@imagegen/shared";
-import type { Principal } from "../auth/authenticator.js";
+import { principalOf } from "../middleware/locals.js";
 import { requireRole } from "../auth/require-role.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { readDailyImages } from "../usage/daily-images.js";
@@ -11,7 +10,7 @@ export function usageRouter(deps: { redis: RedisClient; prefix: string; rateLimi
   const router = Router();
   const now = deps.nowMs ?? Date.now;
   router.get("/v1/usage", requireRole("admin"), async (_req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     const [days, limits] = await Promise.all([
       readDailyImages(deps.redis, deps.prefix, principal.workspaceId, now()),
       deps.rateLimiter.usage({

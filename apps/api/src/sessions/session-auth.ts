@@ -5,6 +5,17 @@ import { clearedSessionCookie, readCookie } from "./cookies.js";
 import { checkCsrf } from "./csrf.js";
 import type { SessionStore, StoredSession } from "./session-store.js";
 
+/** What `authenticate` leaves on `res.locals` for a request made with the session cookie. */
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      session?: StoredSession;
+      sessionToken?: string;
+    }
+  }
+}
+
 /** The origin the caller reached us at: protocol and host as Express sees them (X-Forwarded-Proto/-Host when TRUST_PROXY trusts the proxy). */
 export function ownOrigin(req: Request): string {
   return `${req.protocol}://${req.host}`;

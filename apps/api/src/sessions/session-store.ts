@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { keyRoleSchema, parseJsonAs, workspaceKeys, type SessionObject } from "@imagegen/shared";
-import type { RedisClient } from "@imagegen/shared";
+import { keyRoleSchema, parseJsonAs, workspaceKeys, type SessionObject, type RedisClient } from "@imagegen/shared";
 import { z } from "zod";
 
 /**

@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { workspaceKeys, type Logger, type ModelHealthReport } from "@imagegen/shared";
-import type { RedisClient } from "@imagegen/shared";
+import { workspaceKeys, type Logger, type ModelHealthReport, type RedisClient } from "@imagegen/shared";
 import type { ModelUpstreamHealth } from "./model-health.js";
 
 /**
