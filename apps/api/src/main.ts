@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, handleMetricsRequest, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import { assertRedisTopology, createLogger, createRedisConnection, exitGracefullyOnSignals, handleMetricsRequest, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
 
   // Results must be heard before the first request is accepted.
   await queues.start();
+  await assertRedisTopology(producer);
   await admin.ensureDefaultWorkspace();
   await access.start();
 

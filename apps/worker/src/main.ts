@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import { assertRedisTopology, createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     },
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await assertRedisTopology(connection);
   await prefetch.start();
   await workers.start();
   healthPublisher.start();

@@ -55,3 +55,18 @@ export function createRedisConnection(target: RedisTarget | string, role: RedisR
     slotsRefreshTimeout: 2000,
   });
 }
+
+/**
+ * Refuses a Redis whose topology does not match the configuration, with a
+ * message an operator can act on, instead of failing later on the first
+ * keyed command (MOVED from a cluster node reached as a single server).
+ */
+export async function assertRedisTopology(client: RedisClient): Promise<void> {
+  if (client instanceof Cluster) return; // the cluster client found a cluster, or it would not have connected
+  const info = await client.info("cluster");
+  if (/^cluster_enabled:1\r?$/m.test(info)) {
+    throw new Error(
+      "REDIS_URL points at a node of a Redis Cluster, which serves only its own slots: set REDIS_CLUSTER_NODES to a few of the cluster's nodes (host:port,host:port) instead",
+    );
+  }
+}

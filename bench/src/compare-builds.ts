@@ -1,0 +1,84 @@
+// `npm run bench -- compare-builds --base REV [--quick] [--rounds N]`: this
+// checkout's service against the service built at REV (a commit, tag or
+// branch), side by side in one run, so "nothing got slower" is a measured
+// figure rather than a comparison of runs on different days. REV is checked
+// out into .data/bench-base/REV (a git worktree), installed from the lockfile
+// and built once; later runs reuse it. Both builds share one redis-server and
+// one zero-latency simulator, each under its own QUEUE_PREFIX, and are loaded
+// in alternating rounds (base, head, head, base, ...) at c=1 and at c=64.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { alternateRounds, loadLine, requestsPerSecond, runVariantBench } from "./alternate.ts";
+import { failureCount, type LoadResult, type RequestSpec } from "./load.ts";
+import { summarize } from "./stats.ts";
+import { startVariantStacks, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const { values: flags } = parseArgs({
+  options: {
+    base: { type: "string" },
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+  },
+});
+if (!flags.base) {
+  console.error("usage: npm run bench -- compare-builds --base REV [--quick] [--rounds N]");
+  process.exit(2);
+}
+const plan = {
+  rounds: Number(flags.rounds ?? (flags.quick ? 2 : 8)),
+  latencyRequests: flags.quick ? 300 : 1000,
+  throughputRequests: flags.quick ? 1000 : 3000,
+  warmup: flags.quick ? 300 : 1000,
+};
+
+const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+
+/** A built checkout of `rev`, made once under .data/bench-base. */
+function baseCheckout(rev: string): string {
+  const sha = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  const dir = join(REPO_ROOT, ".data", "bench-base", sha.slice(0, 12));
+  if (existsSync(join(dir, "apps", "worker", "dist", "main.js"))) return dir;
+  console.log(`building ${rev} (${sha.slice(0, 12)}) in ${dir} ...`);
+  if (!existsSync(dir)) run("git", ["worktree", "add", "--detach", dir, sha], REPO_ROOT);
+  run("pnpm", ["install", "--frozen-lockfile", "--prefer-offline", "--reporter=silent"], dir);
+  run("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"], dir);
+  return dir;
+}
+
+const spec = (service: VariantService): RequestSpec => ({
+  path: "/v1/images/generations",
+  headers: { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
+  body: JSON.stringify({ model: VARIANT_MODEL, prompt: "a lighthouse, build comparison", size: "64x64" }),
+});
+const baseRoot = baseCheckout(flags.base!);
+
+process.exitCode = await runVariantBench("compare-builds", async (workDir) => {
+  let failed = false;
+  const { services } = await startVariantStacks({
+    workDir,
+    workerConcurrency: 128,
+    logLevel: "warn",
+    variants: [
+      { name: "base", env: {}, repoRoot: baseRoot },
+      { name: "head", env: {} },
+    ],
+  });
+  console.log(`\nbase ${flags.base} against this checkout: 64x64 url, ${plan.rounds} alternating rounds${flags.quick ? " (QUICK run)" : ""}`);
+  for (const [concurrency, requests] of [
+    [1, plan.latencyRequests],
+    [64, plan.throughputRequests],
+  ] as const) {
+    const [base, head] = await alternateRounds(services, spec, { concurrency, requests, rounds: plan.rounds, warmup: plan.warmup });
+    console.log(`\nc=${concurrency}:`);
+    console.log(loadLine(`base (${flags.base})`, base!, 24));
+    console.log(loadLine("head", head!, 24));
+    const p50 = (load: LoadResult) => summarize(load.latenciesMs).p50Ms;
+    console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
+    failed ||= failureCount(base!) + failureCount(head!) > 0;
+  }
+  return !failed;
+});
