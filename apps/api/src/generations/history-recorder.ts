@@ -35,7 +35,10 @@ export function createHistoryRecorder(deps: { history: GenerationHistory; log: L
       });
       const failure = "error" in outcome ? toFailure(outcome.error instanceof ServiceError ? outcome.error : new ServiceError("internal_error")) : undefined;
       const summary: GenerationSummary = { ...ended, completed_at: Math.floor(Date.now() / 1000), ...("result" in outcome ? { result: outcome.result } : { error: failure }) };
-      deps.history.record(summary, { createdAtMs, countImages: true }).catch((error: unknown) => submission.log.warn({ err: error }, "could not record a generation in its workspace's history"));
+      // After the answer has gone out: the caller never waits on the history.
+      setImmediate(() => {
+        deps.history.record(summary, { createdAtMs, countImages: true }).catch((error: unknown) => submission.log.warn({ err: error }, "could not record a generation in its workspace's history"));
+      });
     },
 
     /** Polled work was accepted: listed at once; its record carries the live status. */
