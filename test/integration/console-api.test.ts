@@ -393,11 +393,12 @@ describe("usage and model health", () => {
     for (let attempt = 0; attempt < 50; attempt++) {
       health = (await call("/v1/model-health", { key: stack.memberKey })).json;
       const byModel = Object.fromEntries(health.data.map((entry: { model: string; status: string }) => [entry.model, entry.status]));
-      if (byModel["console-sdxl"] === "healthy" && byModel["console-down"] === "unhealthy") break;
+      if (byModel["console-sdxl"] === "healthy" && byModel["console-slow"] === "healthy" && byModel["console-down"] === "unhealthy") break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(health.data).toEqual([
       expect.objectContaining({ model: "console-sdxl", status: "healthy", healthy_upstreams: 1 }),
+      expect.objectContaining({ model: "console-slow", status: "healthy" }),
       expect.objectContaining({ model: "console-down", status: "unhealthy", healthy_upstreams: 0 }),
     ]);
     expect(health.data[0].reported_at).toBeGreaterThan(Date.now() / 1000 - 10);

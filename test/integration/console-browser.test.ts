@@ -191,6 +191,15 @@ describe("the console in Chromium", () => {
     await screenshot("playground-failed");
   });
 
+  it("cancels a running job from the Playground", async () => {
+    await page.getByLabel("Model").selectOption("console-slow");
+    await page.getByRole("textbox", { name: "Prompt", exact: true }).fill("too slow to wait for");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await page.getByRole("button", { name: "Cancel job" }).click();
+    await expect.poll(() => page.locator(".status-line").textContent()).toContain("cancelled");
+    expect(await page.getByRole("button", { name: "Cancel job" }).count()).toBe(0);
+  });
+
   it("creates a key whose secret works against /v1/models and is gone after a reload; revokes it with confirmation", async () => {
     await goTo("API keys", "API keys");
     await page.getByLabel("Name").fill("e2e key");
@@ -209,10 +218,20 @@ describe("the console in Chromium", () => {
     await page.getByRole("row", { name: /e2e key/ }).waitFor();
     expect(await page.content()).not.toContain(secret);
 
+    // Rotation shows the new secret once; the old one keeps working for the grace period.
+    await page.getByRole("button", { name: "Rotate e2e key" }).click();
+    await page.getByLabel("Old secret keeps working (hours)").fill("1");
+    await page.getByRole("button", { name: "Confirm rotate" }).click();
+    await expect.poll(async () => (await secretElement.textContent())?.trim()).not.toBe(secret);
+    const rotated = (await secretElement.textContent())!.trim();
+    for (const key of [secret, rotated]) expect((await fetch(`${stack.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+
     await page.getByRole("button", { name: "Revoke e2e key" }).click();
     await page.getByRole("button", { name: "Confirm revoke" }).click();
     await expect.poll(() => page.getByRole("row", { name: /e2e key/ }).textContent()).toContain("revoked");
-    expect((await fetch(`${stack.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${secret}`, "x-forwarded-for": "192.0.2.77" } })).status).toBe(401);
+    for (const key of [secret, rotated]) {
+      expect((await fetch(`${stack.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": "192.0.2.77" } })).status).toBe(401);
+    }
     await screenshot("keys");
   });
 

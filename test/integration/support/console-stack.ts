@@ -38,6 +38,10 @@ export async function startConsoleStack(name: string, apiEnv: Record<string, str
       guidance_scale: { type: number, minimum: 0, maximum: 30 }
       tiling: { type: boolean }
     upstreams: ${upstream("console-sim", simulators.healthy!)}
+  - id: console-slow
+    description: A model that takes three seconds per image.
+    sizes: ["256x256"]
+    upstreams: ${upstream("console-slow-sim", simulators.slow!)}
   - id: console-down
     description: A model whose only upstream is down.
     sizes: ["256x256"]
