@@ -70,6 +70,8 @@ export function KeysPage(props: { client: ApiClient }) {
                     run(async () => {
                       setConfirming(null);
                       await props.client.revokeKey(key.id);
+                      // A revoked key's secret is of no use: stop showing it.
+                      setSecret((shown) => (shown?.id === key.id ? null : shown));
                     })
                   }
                 />
