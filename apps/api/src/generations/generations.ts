@@ -5,6 +5,7 @@ import type { ApiMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { imagesGenerationsRouter } from "../routes/images-generations.js";
+import { createWebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { createCompletionHub } from "./completion-hub.js";
 import { createGenerationService } from "./generation-service.js";
 import { bullGenerationJobQueue } from "./job-queue.js";
@@ -33,6 +34,8 @@ export function createGenerations(deps: {
     historyPerWorkspace: number;
     urlTtlSeconds: number;
     maxBodyBytes: number;
+    /** WEBHOOK_ALLOW_PRIVATE_TARGETS: may webhook_url point at private and loopback addresses. */
+    allowPrivateWebhookTargets: boolean;
   };
 }) {
   const { redis, prefix, queues } = deps;
@@ -58,6 +61,7 @@ export function createGenerations(deps: {
     rateLimiter: deps.rateLimiter,
     urlTtlSeconds: deps.settings.urlTtlSeconds,
     maxBodyBytes: deps.settings.maxBodyBytes,
+    checkWebhookTarget: createWebhookTargetCheck({ allowPrivate: deps.settings.allowPrivateWebhookTargets }),
   });
   return {
     router,

@@ -8,6 +8,7 @@ import { parsePrefer } from "../generations/prefer.js";
 import { renderImages } from "../generations/render.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
+import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { listQuerySchema } from "./list-query.js";
 
 export interface ImagesGenerationsDeps {
@@ -18,6 +19,7 @@ export interface ImagesGenerationsDeps {
   rateLimiter: RateLimiter;
   urlTtlSeconds: number;
   maxBodyBytes: number;
+  checkWebhookTarget: WebhookTargetCheck;
 }
 
 /** How long past the model's deadline a concurrency slot stays leased if this process dies holding it. */
@@ -66,18 +68,21 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const principal = principalOf(res);
     const prefer = parsePrefer(req.headers.prefer);
     const { webhookUrl, body } = takeWebhookUrl(req.body, prefer.respondAsync);
+    if (webhookUrl !== undefined) await deps.checkWebhookTarget(webhookUrl);
     // The workspace's view of the library: models outside it are model_not_found.
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
 
-    const admission = await deps.rateLimiter.admit(principal, {
-      requestId: res.locals.requestId,
-      images: request.n,
-      leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
-    });
-    res.set(admission.headers);
-    if (!admission.admitted) throw admission.error;
-    // "close" fires after the response and when the caller hangs up: either way the slot frees.
-    res.on("close", admission.release);
+    const admit = async () => {
+      const admission = await deps.rateLimiter.admit(principal, {
+        requestId: res.locals.requestId,
+        images: request.n,
+        leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
+      });
+      res.set(admission.headers);
+      if (!admission.admitted) throw admission.error;
+      // "close" fires after the response and when the caller hangs up: either way the slot frees.
+      res.on("close", admission.release);
+    };
 
     const outcome = await deps.generations.submit({
       workspaceId: principal.workspaceId,
@@ -88,6 +93,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       idempotencyKey: req.header("idempotency-key"),
       idempotencyBody: JSON.stringify(req.body),
       webhookUrl,
+      admit,
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
     });

@@ -13,15 +13,15 @@ export interface A1111UpstreamOptions {
 }
 
 /** Our parameter names where the WebUI calls them differently. */
-const RENAMED_PARAMETERS: Readonly<Record<string, string>> = {
-  guidance_scale: "cfg_scale",
-  sampler: "sampler_name",
-};
+const RENAMED_PARAMETERS: ReadonlyMap<string, string> = new Map([
+  ["guidance_scale", "cfg_scale"],
+  ["sampler", "sampler_name"],
+]);
 
 export function a1111Txt2ImgBody(request: UpstreamImageRequest, checkpoint: string | undefined): Record<string, unknown> {
   const { width, height } = parseSize(request.size);
   const parameters = Object.fromEntries(
-    Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS[name] ?? name, value]),
+    Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS.get(name) ?? name, value]),
   );
   return {
     // Other declared parameters (steps, scheduler, ...) keep their WebUI names.

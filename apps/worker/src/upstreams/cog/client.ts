@@ -10,11 +10,11 @@ export interface CogUpstreamOptions {
 }
 
 /** Our parameter names where Cog's diffusion models (SDXL, SD 3, Flux...) name the input differently. */
-const RENAMED_INPUTS: Readonly<Record<string, string>> = { steps: "num_inference_steps" };
+const RENAMED_INPUTS: ReadonlyMap<string, string> = new Map([["steps", "num_inference_steps"]]);
 
 export function cogPredictionBody(request: UpstreamImageRequest): { input: Record<string, unknown> } {
   const { width, height } = parseSize(request.size);
-  const inputs = Object.fromEntries(Object.entries(request.parameters).map(([name, value]) => [RENAMED_INPUTS[name] ?? name, value]));
+  const inputs = Object.fromEntries(Object.entries(request.parameters).map(([name, value]) => [RENAMED_INPUTS.get(name) ?? name, value]));
   return { input: { ...inputs, prompt: request.prompt, width, height, num_outputs: request.n } };
 }
 
