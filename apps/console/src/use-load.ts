@@ -1,11 +1,17 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
-/** Loads data for a page, and again on `reload` (or every `pollMs` while `poll` says so). */
-export function useLoad<T>(load: () => Promise<T>, options: { pollMs?: number; poll?: (data: T) => boolean } = {}) {
+/**
+ * Loads data for a page: at first, again whenever `key` changes (a page
+ * cursor, an id), on `reload`, and every `pollMs` while `poll` says so.
+ */
+export function useLoad<T>(load: () => Promise<T>, options: { key?: unknown; pollMs?: number; poll?: (data: T) => boolean } = {}) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
+  // The latest loader, so a reload uses the current props without re-subscribing.
+  const latest = useRef(load);
+  latest.current = load;
   const reload = useCallback(() => {
-    load().then(
+    latest.current().then(
       (value) => {
         setData(value);
         setError(null);
@@ -13,7 +19,7 @@ export function useLoad<T>(load: () => Promise<T>, options: { pollMs?: number; p
       (failure: unknown) => setError(failure),
     );
   }, []);
-  useEffect(reload, [reload]);
+  useEffect(reload, [reload, options.key]);
   const { pollMs, poll } = options;
   useEffect(() => {
     if (!pollMs || data === undefined || (poll && !poll(data))) return;

@@ -8,7 +8,7 @@ import { useLoad } from "../use-load.js";
 
 /** One job: what was asked, how it went, its images; cancel while it has not ended. */
 export function JobPage(props: { client: ApiClient; id: string }) {
-  const job = useLoad(() => props.client.job(props.id), { pollMs: 1000, poll: (data) => data.status === "queued" || data.status === "in_progress" });
+  const job = useLoad(() => props.client.job(props.id), { key: props.id, pollMs: 1000, poll: (data) => data.status === "queued" || data.status === "in_progress" });
   const [cancelError, setCancelError] = useState<unknown>(null);
   const data = job.data;
   const cancel = async () => {

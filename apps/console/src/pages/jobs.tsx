@@ -14,7 +14,7 @@ const active = (list: GenerationJobList) => list.data.some((job) => job.status =
 export function JobsPage(props: { client: ApiClient }) {
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const after = cursors[cursors.length - 1];
-  const page = useLoad(() => props.client.jobs({ limit: PAGE_SIZE, after }), { pollMs: 2000, poll: active });
+  const page = useLoad(() => props.client.jobs({ limit: PAGE_SIZE, after }), { key: after, pollMs: 2000, poll: active });
   const list = page.data;
   return (
     <section>
