@@ -17,6 +17,7 @@ import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
 import { createAccessControl } from "./auth/access-control.js";
 import { createBatchApi } from "./batch-api.js";
+import { createConsoleApi } from "./console-api.js";
 import { loadApiConfig } from "./config.js";
 import { prepareUploadDir, sweepStaleUploads } from "./files/upload.js";
 import { createGenerations } from "./generations/generations.js";
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     log,
     settings: {
       asyncJobTtlMs: config.ASYNC_JOB_TTL_SECONDS * 1000,
+      historyPerWorkspace: config.GENERATION_HISTORY_PER_WORKSPACE,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
       allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
@@ -76,6 +78,14 @@ async function main(): Promise<void> {
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
   const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
   const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
+  const consoleApi = await createConsoleApi({
+    config,
+    redis: producer,
+    store,
+    authenticator: access.authenticator,
+    rateLimiter,
+    workspaceOperations: admin.operations,
+  });
   const app = createApp({
     log,
     metrics,
@@ -84,6 +94,7 @@ async function main(): Promise<void> {
     v1Routers: [generations.router, batchApi],
     admin: admin.router,
     queueUi: operations.queueUi,
+    console: consoleApi,
     tracing: telemetry.enabled,
     requireWorker: workerPresence?.requireWorker,
     ready: createReadiness([

@@ -1,17 +1,20 @@
-import { parseImageGenerationRequest, ServiceError } from "@imagegen/shared";
+import { parseImageGenerationRequest, parseOrInvalid, ServiceError } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { Router, json, type Response } from "express";
 import type { GenerationService, SubmitOutcome } from "../generations/generation-service.js";
+import type { JobList } from "../generations/job-list.js";
 import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { renderImages } from "../generations/render.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
 import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
+import { listQuerySchema } from "./list-query.js";
 
 export interface ImagesGenerationsDeps {
   generations: GenerationService;
   jobs: GenerationJobs;
+  jobList: JobList;
   store: ImageStore;
   rateLimiter: RateLimiter;
   urlTtlSeconds: number;
@@ -97,9 +100,17 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     await render(res, principal.workspaceId, outcome);
   });
 
+  router.get("/v1/images/generations", async (req, res) => {
+    const principal = principalOf(res);
+    // The error names the query parameter at fault (limit or after).
+    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query." });
+    res.json(await deps.jobList.list(principal.workspaceId, query));
+  });
+
   router.get("/v1/images/generations/:id", async (req, res) => {
     const principal = principalOf(res);
-    res.json(await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId)));
+    const job = await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId));
+    res.json(await deps.jobList.withRequest(job, principal.workspaceId));
   });
 
   router.post("/v1/images/generations/:id/cancel", async (req, res) => {
