@@ -74,6 +74,18 @@ describe("global GPU slots", () => {
     await expect.poll(() => survivor.take("gpu", 1), { timeout: 5000, interval: 200 }).toBeDefined();
   });
 
+  it("keep a given-back slot for this process's next call for a moment, then free it for the others", async () => {
+    const prefix = `gs${++prefixCounter}`;
+    const [mine, theirs] = [workerSlots(prefix), workerSlots(prefix)];
+    const first = await mine.take("gpu", 1);
+    mine.give("gpu", first!);
+    // Back-to-back: the same lease, no round trip, and nobody else got it meanwhile.
+    expect(await mine.take("gpu", 1)).toBe(first);
+    mine.give("gpu", first!);
+    expect(await theirs.take("gpu", 1)).toBeUndefined();
+    await expect.poll(() => theirs.take("gpu", 1), { timeout: 2000, interval: 10 }).toBeDefined();
+  });
+
   it("keep a lease that is renewed past its length", async () => {
     const prefix = `gs${++prefixCounter}`;
     const [holder, other] = [workerSlots(prefix, 1000), workerSlots(prefix, 1000)];

@@ -17,7 +17,10 @@ export interface GlobalSlots {
   take(upstream: string, cap: number): Promise<string | undefined>;
   /** Slots free now across all workers, summed over `upstreams`. */
   free(upstreams: ReadonlyArray<{ name: string; cap: number }>): Promise<number>;
-  /** Gives a slot back (never throws: a lost give lapses with its lease). */
+  /**
+   * Gives a slot back (never throws: a lost give lapses with its lease). It
+   * stays with this process for a few milliseconds first, for its next call.
+   */
   give(upstream: string, leaseId: string): void;
   /** Called with an upstream's name when another process (or this one) frees one of its slots. */
   onFreed(listener: (upstream: string) => void): void;
@@ -42,6 +45,14 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return math.max(0, tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1]))
 `);
+
+/**
+ * How long a slot given back stays with this process for its next call to
+ * the same upstream. Back-to-back calls then skip two Redis round trips; a
+ * worker elsewhere that wants the slot waits at most this long, and is told
+ * when it is finally given back.
+ */
+const WARM_LEASE_MS = 20;
 
 /** Gives a slot back and says so. */
 const GIVE = luaScript(`
@@ -77,7 +88,16 @@ export function createGlobalSlots(deps: {
 }): GlobalSlots {
   const keys = gpuSlotKeys(deps.prefix);
   const held = new Map<string, Set<string>>();
+  /** Leases given back but kept for WARM_LEASE_MS, per upstream. */
+  const warm = new Map<string, Array<{ leaseId: string; timer: NodeJS.Timeout }>>();
   const listeners: Array<(upstream: string) => void> = [];
+
+  function giveNow(upstream: string, leaseId: string): void {
+    held.get(upstream)?.delete(leaseId);
+    GIVE(deps.redis, [keys.slots(upstream)], [leaseId, channel, upstream]).catch((error: unknown) =>
+      deps.log.warn({ err: error, upstream }, "could not give back a GPU slot; it lapses with its lease"),
+    );
+  }
 
   const channel = keys.freedChannel();
   void deps.subscriber.subscribe(channel).catch((error: unknown) => deps.log.warn({ err: error }, "could not subscribe to freed GPU slots; waiting requests will poll"));
@@ -98,6 +118,11 @@ export function createGlobalSlots(deps: {
 
   return {
     async take(upstream, cap) {
+      const kept = warm.get(upstream)?.pop();
+      if (kept) {
+        clearTimeout(kept.timer);
+        return kept.leaseId;
+      }
       const leaseId = randomUUID();
       const taken = (await TAKE(deps.redis, [keys.slots(upstream)], [cap, deps.leaseMs, leaseId])) === 1;
       if (!taken) return undefined;
@@ -112,16 +137,29 @@ export function createGlobalSlots(deps: {
       return counts.reduce<number>((sum, count) => sum + Number(count), 0);
     },
     give(upstream, leaseId) {
-      held.get(upstream)?.delete(leaseId);
-      GIVE(deps.redis, [keys.slots(upstream)], [leaseId, channel, upstream]).catch((error: unknown) =>
-        deps.log.warn({ err: error, upstream }, "could not give back a GPU slot; it lapses with its lease"),
-      );
+      const leases = warm.get(upstream) ?? [];
+      const entry = {
+        leaseId,
+        timer: setTimeout(() => {
+          leases.splice(leases.indexOf(entry), 1);
+          giveNow(upstream, leaseId);
+        }, WARM_LEASE_MS),
+      };
+      entry.timer.unref();
+      leases.push(entry);
+      warm.set(upstream, leases);
     },
     onFreed(listener) {
       listeners.push(listener);
     },
     async close() {
       clearInterval(renewTimer);
+      for (const [upstream, leases] of warm) {
+        for (const { leaseId, timer } of leases.splice(0)) {
+          clearTimeout(timer);
+          giveNow(upstream, leaseId);
+        }
+      }
       await deps.subscriber.unsubscribe(channel).catch(() => undefined);
     },
   };
