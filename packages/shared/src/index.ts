@@ -4,6 +4,7 @@ export * from "./errors/service-error.js";
 export * from "./catalog/schema.js";
 export * from "./catalog/load.js";
 export * from "./wire/images.js";
+export * from "./wire/image-options.js";
 export * from "./wire/models.js";
 export * from "./queues/generate-image.js";
 export * from "./logger.js";

@@ -107,6 +107,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       size: request.size,
       responseFormat: request.responseFormat,
       parameters: request.parameters,
+      options: request.options,
       deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
       ...(retain ? { retain: true } : {}),
     };

@@ -15,6 +15,7 @@ import type { WorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 import { putDurably } from "../storage/durable-put.js";
+import { finishImages } from "../images/finish-images.js";
 
 export interface GenerateImageDeps {
   catalog: ModelCatalog;
@@ -107,15 +108,16 @@ async function run(job: Job, token: string | undefined, payload: GenerateImagePa
     throw new ServiceError("model_not_found", `The model '${payload.model}' is not served by this deployment.`, { param: "model" });
   }
   const outcome = await deps.router
-    .generate(card, { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters }, payload.deadlineAt, log)
+    .generate(card, { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters, options: payload.options }, payload.deadlineAt, log)
     .catch((error: unknown) => (error instanceof NoHealthyUpstreamError ? deferOrFail(job, token, payload, error, deps, log) : Promise.reject(error)));
   if (outcome.images.length < payload.n) {
     throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
   }
+  const finished = await finishImages(outcome.images.slice(0, payload.n), payload.options, payload.size);
   // The job's own timestamp keeps the object keys stable across re-runs.
-  const images = await storeImages(deps, payload, new Date(job.timestamp), outcome.images.slice(0, payload.n));
+  const images = await storeImages(deps, payload, new Date(job.timestamp), finished.images);
   deps.metrics.imagesGenerated.inc({ model: payload.model }, images.length);
-  return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images };
+  return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images, response: finished.response };
 }
 
 /**

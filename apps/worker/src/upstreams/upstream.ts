@@ -1,4 +1,7 @@
-import type { ModelParameters } from "@imagegen/shared";
+import type { ImageOptions, ImageUsage, ModelParameters } from "@imagegen/shared";
+
+/** OpenAI's standard fields an upstream may carry under its own names; the API refused what it cannot. */
+export type UpstreamOptions = Pick<ImageOptions, "quality" | "style" | "moderation" | "background" | "inputFidelity" | "user" | "safetyIdentifier">;
 
 /** What a worker asks of a GPU server, in our own terms. */
 export interface UpstreamImageRequest {
@@ -8,12 +11,15 @@ export interface UpstreamImageRequest {
   n: number;
   size: string;
   parameters: ModelParameters;
+  options?: UpstreamOptions | undefined;
 }
 
 export interface GeneratedImage {
   bytes: Buffer;
   contentType: string;
   revisedPrompt?: string | undefined;
+  /** The reply's token usage, carried by the first image of a reply that reported one. */
+  usage?: ImageUsage | undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import { failureSchema, fromFailure, type Failure, type ServiceError } from "../errors/service-error.js";
-import { RESPONSE_FORMATS } from "../wire/images.js";
+import { imageOptionsSchema } from "../wire/image-options.js";
+import { imagesResponseSchema, RESPONSE_FORMATS } from "../wire/images.js";
 
 /**
  * The generate-image queue: one job per generation request. The API imports
@@ -32,6 +33,8 @@ export const generateImagePayloadSchema = z.object({
   size: z.string(),
   responseFormat: z.enum(RESPONSE_FORMATS),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** OpenAI's standard fields; absent on jobs queued before they existed (PNG, model defaults). */
+  options: imageOptionsSchema.optional(),
   /** Epoch ms after which nobody wants the result: the worker skips or aborts. */
   deadlineAt: z.number().int(),
   /** Keep the outcome in a generation record that callers can poll (async, `Prefer: wait`, Idempotency-Key). */
@@ -54,6 +57,8 @@ export const generateImageResultSchema = z.object({
   created: z.number().int(),
   upstream: z.string(),
   images: z.array(storedImageSchema).min(1),
+  /** OpenAI's response metadata (size, output_format, quality, background, usage…), as far as known. */
+  response: imagesResponseSchema.omit({ created: true, data: true }).optional(),
 });
 export type GenerateImageResult = z.infer<typeof generateImageResultSchema>;
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ModelCatalog } from "../catalog/load.js";
 import type { ModelCard, ParameterSpec } from "../catalog/schema.js";
 import { ServiceError } from "../errors/service-error.js";
+import { parseImageOptions, STANDARD_FIELDS, type ImageOptions } from "./image-options.js";
 
 /**
  * `POST /v1/images/generations`, OpenAI's wire shape. Fields every model takes
@@ -34,6 +35,8 @@ export interface ImageGenerationRequest {
   responseFormat: ResponseFormat;
   user: string | undefined;
   parameters: ModelParameters;
+  /** OpenAI's standard fields (output format, quality, …), resolved for this model. */
+  options: ImageOptions;
 }
 
 function invalid(message: string, param: string | null): ServiceError {
@@ -64,6 +67,7 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
   for (const [name, value] of Object.entries(body)) {
     if (COMMON_FIELDS.has(name) || value === null) continue;
     const spec = card.parameters[name];
+    if (!spec && STANDARD_FIELDS.has(name)) continue;
     if (!spec) {
       throw invalid(`Unrecognized request argument supplied: ${name}. Model '${card.id}' does not accept it.`, name);
     }
@@ -108,7 +112,8 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
   if (n > card.max_n) {
     throw invalid(`n must be at most ${card.max_n} for model '${card.id}'.`, "n");
   }
-  const size = fields.size ?? card.default_size;
+  // "auto" is OpenAI's "let the model choose": the card's default size.
+  const size = fields.size === "auto" || fields.size == null ? card.default_size : fields.size;
   if (!card.sizes.includes(size)) {
     throw invalid(`size '${size}' is not supported by model '${card.id}'. Supported sizes: ${card.sizes.join(", ")}.`, "size");
   }
@@ -123,6 +128,7 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
       responseFormat: fields.response_format ?? "url",
       user: fields.user ?? undefined,
       parameters: validateParameters(record, card),
+      options: parseImageOptions(record, card, { edit: false, user: fields.user ?? undefined }),
     },
   };
 }
@@ -133,8 +139,24 @@ export const imageDatumSchema = z.object({
   revised_prompt: z.string().optional(),
 });
 
+/** Token counts, only when the upstream reported them (OpenAI's ImagesResponse.usage). */
+export const imageUsageSchema = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+  input_tokens_details: z.object({ image_tokens: z.number().int().nonnegative(), text_tokens: z.number().int().nonnegative() }).optional(),
+});
+export type ImageUsage = z.infer<typeof imageUsageSchema>;
+
+/** OpenAI's ImagesResponse: metadata fields appear only when known. */
 export const imagesResponseSchema = z.object({
   created: z.number().int(),
   data: z.array(imageDatumSchema),
+  size: z.string().optional(),
+  output_format: z.enum(["png", "jpeg", "webp"]).optional(),
+  quality: z.string().optional(),
+  background: z.enum(["transparent", "opaque"]).optional(),
+  safety_identifier: z.string().optional(),
+  usage: imageUsageSchema.optional(),
 });
 export type ImagesResponse = z.infer<typeof imagesResponseSchema>;

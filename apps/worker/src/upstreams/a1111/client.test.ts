@@ -31,6 +31,16 @@ describe("AUTOMATIC1111 / Forge upstream", () => {
     expect(JSON.parse(sent.body)).not.toHaveProperty("guidance_scale");
   });
 
+  it("turns OpenAI's quality into a step count, unless the caller chose steps", async () => {
+    server.handler = reply(200, fixture("txt2img-two.json"));
+    server.received.length = 0;
+    const { steps: _steps, ...withoutSteps } = request.parameters;
+    await upstream().generate({ ...request, parameters: withoutSteps, options: { quality: "low" } }, new AbortController().signal);
+    await upstream().generate({ ...request, options: { quality: "low" } }, new AbortController().signal);
+    expect(server.received.map((sent) => JSON.parse(sent.body).steps)).toEqual([12, 30]);
+    expect(JSON.parse(server.received[0]!.body)).not.toHaveProperty("quality");
+  });
+
   it("returns the batch's PNGs, leaving out the grid image some servers add first", async () => {
     server.handler = reply(200, fixture("txt2img-grid.json"));
     const images = await upstream().generate(request, new AbortController().signal);

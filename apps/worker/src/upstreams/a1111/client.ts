@@ -1,4 +1,5 @@
 import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, messageFrom, parseReply, parseSize } from "../http.js";
+import { A1111_QUALITY_STEPS } from "@imagegen/shared";
 import type { ImageUpstream, UpstreamImageRequest } from "../upstream.js";
 import { a1111ErrorMessage, a1111ErrorSchema, a1111Txt2ImgResponseSchema } from "./response.js";
 
@@ -23,7 +24,10 @@ export function a1111Txt2ImgBody(request: UpstreamImageRequest, checkpoint: stri
   const parameters = Object.fromEntries(
     Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS[name] ?? name, value]),
   );
+  // The WebUI has no quality knob; OpenAI's quality becomes a step count unless the caller chose steps.
+  const qualitySteps = request.options?.quality === undefined ? undefined : A1111_QUALITY_STEPS[request.options.quality];
   return {
+    ...(qualitySteps === undefined ? {} : { steps: qualitySteps }),
     // Other declared parameters (steps, scheduler, ...) keep their WebUI names.
     ...parameters,
     prompt: request.prompt,

@@ -1,5 +1,5 @@
 import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, parseReply, transportError } from "../http.js";
-import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
+import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamOptions } from "../upstream.js";
 import { errorMessageOf, openAiImagesResponseSchema, type OpenAiImageItem } from "./response.js";
 
 export interface OpenAiUpstreamOptions {
@@ -10,6 +10,26 @@ export interface OpenAiUpstreamOptions {
   connections: number;
   /** Largest reply we accept, so a broken server cannot exhaust memory. */
   maxResponseBytes?: number;
+}
+
+/**
+ * OpenAI's standard fields under their own names, only those the caller set:
+ * compatible servers differ in what they know, and a field never sent cannot
+ * be refused. output_format is ours to honour (the worker transcodes), so the
+ * upstream is always asked for its default, PNG.
+ */
+export function openAiStandardFields(options: UpstreamOptions | undefined): Record<string, string> {
+  if (options === undefined) return {};
+  const fields: Record<string, string | undefined> = {
+    quality: options.quality,
+    style: options.style,
+    moderation: options.moderation,
+    background: options.background,
+    input_fidelity: options.inputFidelity,
+    user: options.user,
+    safety_identifier: options.safetyIdentifier,
+  };
+  return Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**
@@ -54,11 +74,14 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstr
         prompt: request.prompt,
         n: request.n,
         size: request.size,
+        ...openAiStandardFields(request.options),
         response_format: "b64_json",
       });
       if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
       const parsed = parseReply(reply, openAiImagesResponseSchema);
-      return Promise.all(parsed.data.map((item) => toImage(item, signal)));
+      const images = await Promise.all(parsed.data.map((item) => toImage(item, signal)));
+      if (parsed.usage !== undefined && images[0] !== undefined) images[0].usage = parsed.usage;
+      return images;
     },
     async probe(signal) {
       // Listing models is free on every compatible server and proves the API is up.
