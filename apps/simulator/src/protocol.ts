@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { EditInput } from "./edit-image.js";
 
 // The OpenAI images protocol as LocalAI, vLLM and hosted providers speak it:
 // https://platform.openai.com/docs/api-reference/images/create
@@ -38,6 +39,8 @@ export const generationRequestSchema = z.looseObject({
 });
 
 export interface GenerationRequest {
+  /** Set on edits: the images to start from (and the mask), as sent. */
+  edit?: EditInput | undefined;
   model: string;
   prompt: string;
   n: number;

@@ -4,7 +4,8 @@ import { createSimCore } from "./core.js";
 import { createFileStore } from "./file-store.js";
 import { readJsonBody, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from "./http-io.js";
 import { MODELS_BODY } from "./protocol.js";
-import { createA1111Dialect } from "./protocols/a1111.js";
+import { createA1111Dialect, createA1111Img2ImgDialect } from "./protocols/a1111.js";
+import { createOpenAiEditDialect } from "./protocols/openai-edits.js";
 import { createCogDialect } from "./protocols/cog.js";
 import { createComfyProtocol } from "./protocols/comfyui.js";
 import type { SyncDialect } from "./protocols/dialect.js";
@@ -46,6 +47,8 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   const comfy = createComfyProtocol(core, files);
   const dialects: Record<string, SyncDialect> = {
     "/v1/images/generations": createOpenAiDialect(files),
+    "/v1/images/edits": createOpenAiEditDialect(files),
+    "/sdapi/v1/img2img": createA1111Img2ImgDialect(),
     "/sdapi/v1/txt2img": createA1111Dialect(),
     "/predictions": createCogDialect(),
   };

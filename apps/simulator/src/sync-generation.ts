@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SimCore } from "./core.js";
+import { InvalidInputImageError } from "./edit-image.js";
 import type { Fault } from "./faults.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./http-io.js";
 import type { SyncDialect } from "./protocols/dialect.js";
@@ -24,7 +25,7 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
     return release;
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, dialect: SyncDialect, fault: Fault | null, request: Parameters<SimCore["render"]>[0]): void {
+  async function answer(req: IncomingMessage, res: ServerResponse, dialect: SyncDialect, fault: Fault | null, request: Parameters<SimCore["render"]>[0]): Promise<void> {
     if (res.destroyed) return;
     const retryAfterSeconds = core.faults().retryAfterSeconds;
     switch (fault?.kind) {
@@ -49,7 +50,14 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
         core.count("garbage");
         return dialect.send(res, { kind: "garbage", sequence: core.nextGarbage() });
       default: {
-        const images = core.render(request);
+        let images;
+        try {
+          images = await core.produce(request);
+        } catch (error) {
+          if (!(error instanceof InvalidInputImageError)) throw error;
+          core.count("badRequest");
+          return dialect.send(res, { kind: "badRequest", message: error.message, param: error.field });
+        }
         core.count("ok");
         return dialect.send(res, { kind: "ok", request, images, host: req.headers.host ?? "127.0.0.1", revisedPrompt: core.revisedPrompt(request) });
       }
@@ -65,7 +73,7 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
       core.count("unauthorized");
       return dialect.send(res, { kind: "unauthorized" });
     }
-    const body = await readJsonBody(req);
+    const body = await (dialect.readBody ?? readJsonBody)(req);
     if (body.kind === "aborted") return;
     if (body.kind === "tooLarge") {
       core.count("badRequest");
@@ -98,12 +106,10 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
     const delayMs = core.delayMs(request.n);
     const respond = () => {
       release();
-      try {
-        answer(req, res, dialect, fault, request);
-      } catch (error) {
-        // Runs from a timer, outside the router's catch: never let a bug crash the server.
+      // Runs from a timer, outside the router's catch: never let a bug crash the server.
+      answer(req, res, dialect, fault, request).catch((error: unknown) => {
         dialect.send(res, { kind: "error", status: 500, message: `simulator bug: ${error instanceof Error ? error.message : String(error)}` });
-      }
+      });
     };
     if (delayMs <= 0) return respond();
     const timer = setTimeout(respond, delayMs);

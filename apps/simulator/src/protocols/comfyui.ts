@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { SimCore } from "../core.js";
 import type { Fault } from "../faults.js";
 import type { FileStore } from "../file-store.js";
-import { MAX_BODY_BYTES, readJsonBody, sendJson } from "../http-io.js";
+import { MAX_BODY_BYTES, readJsonBody, readMultipartBody, sendJson } from "../http-io.js";
 import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type GenerationRequest } from "../protocol.js";
 
 /**
@@ -40,9 +40,26 @@ function comfyError(type: string, message: string, details = ""): string {
   return JSON.stringify({ error: { type, message, details, extra_info: {} }, node_errors: {} });
 }
 
-function readWorkflow(workflow: Record<string, z.infer<typeof nodeSchema>>): { request: GenerationRequest; outputNode: string } | string {
+/** Uploaded input images by name (`/upload/image`), bounded like ComfyUI's input folder would not be. */
+const MAX_UPLOADS_KEPT = 200;
+const uploadSchema = z.looseObject({ image: z.instanceof(Buffer) });
+
+function readWorkflow(
+  workflow: Record<string, z.infer<typeof nodeSchema>>,
+  uploads: ReadonlyMap<string, Buffer>,
+): { request: GenerationRequest; outputNode: string } | string {
   const nodes = Object.entries(workflow);
   const byClass = (name: string) => nodes.find(([, node]) => node.class_type === name);
+  // Edits: LoadImage nodes name uploaded images; LoadImageMask (alpha channel: transparent = repaint) the mask.
+  const uploaded = (node: [string, z.infer<typeof nodeSchema>] | undefined) => {
+    const name = node?.[1].inputs.image;
+    return typeof name === "string" ? uploads.get(name) : undefined;
+  };
+  const loaders = nodes.filter(([, node]) => node.class_type === "LoadImage");
+  const images = loaders.map((node) => uploaded(node));
+  const maskNode = byClass("LoadImageMask");
+  const mask = uploaded(maskNode);
+  if (images.some((image) => image === undefined) || (maskNode !== undefined && mask === undefined)) return "Invalid image file";
   const text = byClass("CLIPTextEncode")?.[1].inputs.text;
   const latent = byClass("EmptyLatentImage")?.[1].inputs ?? {};
   const seed = byClass("KSampler")?.[1].inputs.seed;
@@ -60,12 +77,14 @@ function readWorkflow(workflow: Record<string, z.infer<typeof nodeSchema>>): { r
       height: int(latent.height, 512, MAX_IMAGE_SIDE),
       responseFormat: "b64_json",
       seed,
+      ...(images.length === 0 ? {} : { edit: { images: images.filter((image) => image !== undefined), mask, maskMode: "transparent" as const } }),
     },
   };
 }
 
 export function createComfyProtocol(core: SimCore, files: FileStore) {
   const prompts = new Map<string, PromptEntry>();
+  const uploads = new Map<string, Buffer>();
   const pending: PromptEntry[] = [];
   let running = 0;
   let number = 0;
@@ -103,9 +122,31 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       core.count("garbage");
       return finish(entry, undefined, core.nextGarbage());
     }
-    const images = core.render(entry.request).map((image) => ({ filename: `${files.put(image.png)}.png`, subfolder: "", type: "output" }));
-    core.count("ok");
-    finish(entry, historyOf(entry, { [entry.outputNode]: { images } }, "success", [["execution_success", { prompt_id: entry.id }]]));
+    Promise.resolve(core.produce(entry.request)).then(
+      (produced) => {
+        const images = produced.map((image) => ({ filename: `${files.put(image.bytes)}.png`, subfolder: "", type: "output" }));
+        core.count("ok");
+        finish(entry, historyOf(entry, { [entry.outputNode]: { images } }, "success", [["execution_success", { prompt_id: entry.id }]]));
+      },
+      (error: unknown) => {
+        core.count("error");
+        const message = error instanceof Error ? error.message : String(error);
+        finish(entry, historyOf(entry, {}, "error", [["execution_error", { prompt_id: entry.id, node_id: "10", exception_message: message }]]));
+      },
+    );
+  }
+
+  /** `POST /upload/image` (multipart `image`): stored under its file name, as ComfyUI's input folder does. */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readMultipartBody(req);
+    if (body.kind === "aborted") return;
+    const upload = body.kind === "json" ? uploadSchema.safeParse(body.value) : undefined;
+    if (!upload?.success) return sendJson(res, 400, comfyError("invalid_upload", "image file is required"));
+    const image = upload.data.image;
+    const name = `upload_${randomBytes(8).toString("hex")}.png`;
+    uploads.set(name, image);
+    if (uploads.size > MAX_UPLOADS_KEPT) uploads.delete(uploads.keys().next().value!);
+    sendJson(res, 200, JSON.stringify({ name, subfolder: "", type: "input" }));
   }
 
   /** Starts queued prompts while GPU slots are free. */
@@ -138,7 +179,7 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       return sendJson(res, body.kind === "tooLarge" ? 413 : 400, comfyError("invalid_prompt", body.kind === "tooLarge" ? `body over ${MAX_BODY_BYTES} bytes` : body.message));
     }
     const parsed = promptSchema.safeParse(body.value);
-    const workflow = parsed.success ? readWorkflow(parsed.data.prompt) : "invalid_prompt";
+    const workflow = parsed.success ? readWorkflow(parsed.data.prompt, uploads) : "invalid_prompt";
     if (typeof workflow === "string") {
       core.count("badRequest");
       return sendJson(res, 400, comfyError(workflow, "Prompt outputs failed validation", workflow));
@@ -212,6 +253,7 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
     route(req: IncomingMessage, res: ServerResponse, method: string | undefined, url: URL): Promise<void> | boolean {
       const path = url.pathname;
       if (method === "POST" && path === "/prompt") return handlePrompt(req, res);
+      if (method === "POST" && path === "/upload/image") return handleUpload(req, res);
       if (method === "GET" && path.startsWith("/history/")) return (handleHistory(res, decodeURIComponent(path.slice("/history/".length))), true);
       if (method === "GET" && path === "/view") return (handleView(res, url), true);
       if (method === "POST" && (path === "/queue" || path === "/interrupt")) return handleCancel(req, res, path === "/queue" ? "queue" : "interrupt");
