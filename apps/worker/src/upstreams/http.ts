@@ -27,6 +27,8 @@ export interface HttpReply {
 export interface UpstreamHttp {
   /** `path` is appended to the base URL's path. JSON bodies are serialised here. */
   request(method: "GET" | "POST" | "PUT", path: string, signal: AbortSignal, json?: unknown): Promise<HttpReply>;
+  /** POSTs a multipart/form-data body (uploads, OpenAI's image edits). */
+  postForm(path: string, signal: AbortSignal, form: FormData): Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -45,21 +47,30 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   });
   const headers = { accept: "application/json", ...options.headers };
 
+  async function send(method: "GET" | "POST" | "PUT", path: string, signal: AbortSignal, body?: { contentType: string; bytes: string | Buffer }): Promise<HttpReply> {
+    try {
+      const response = await pool.request({
+        method,
+        path: basePath + path,
+        headers: body === undefined ? headers : { ...headers, "content-type": body.contentType },
+        ...(body === undefined ? {} : { body: body.bytes }),
+        signal,
+      });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: response.headers, body: bytes };
+    } catch (error) {
+      throw transportError(error, signal);
+    }
+  }
+
   return {
-    async request(method, path, signal, json) {
-      try {
-        const response = await pool.request({
-          method,
-          path: basePath + path,
-          headers: json === undefined ? headers : { ...headers, "content-type": "application/json" },
-          ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-          signal,
-        });
-        const body = Buffer.from(await response.body.arrayBuffer());
-        return { status: response.statusCode, headers: response.headers, body };
-      } catch (error) {
-        throw transportError(error, signal);
-      }
+    request: (method, path, signal, json) =>
+      send(method, path, signal, json === undefined ? undefined : { contentType: "application/json", bytes: JSON.stringify(json) }),
+    async postForm(path, signal, form) {
+      // The platform's encoder picks the boundary; the body is sized once, so the server sees a Content-Length.
+      const encoded = new Response(form);
+      const bytes = Buffer.from(await encoded.arrayBuffer());
+      return send("POST", path, signal, { contentType: encoded.headers.get("content-type") ?? "multipart/form-data", bytes });
     },
     async close() {
       await pool.close();

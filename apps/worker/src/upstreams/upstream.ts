@@ -12,6 +12,19 @@ export interface UpstreamImageRequest {
   size: string;
   parameters: ModelParameters;
   options?: UpstreamOptions | undefined;
+  /** Set for an edit: the caller's images (and mask), read back from storage. */
+  edit?: EditInputs | undefined;
+}
+
+export interface InputImage {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface EditInputs {
+  images: InputImage[];
+  /** OpenAI's convention: a PNG whose transparent pixels mark the area to edit. */
+  mask?: InputImage | undefined;
 }
 
 export interface GeneratedImage {

@@ -1,6 +1,7 @@
 import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, messageFrom, parseReply, parseSize } from "../http.js";
 import { A1111_QUALITY_STEPS } from "@imagegen/shared";
-import type { ImageUpstream, UpstreamImageRequest } from "../upstream.js";
+import { whiteMaskFromTransparent } from "../../images/mask.js";
+import type { EditInputs, ImageUpstream, UpstreamImageRequest } from "../upstream.js";
 import { a1111ErrorMessage, a1111ErrorSchema, a1111Txt2ImgResponseSchema } from "./response.js";
 
 export interface A1111UpstreamOptions {
@@ -18,6 +19,22 @@ const RENAMED_PARAMETERS: Readonly<Record<string, string>> = {
   guidance_scale: "cfg_scale",
   sampler: "sampler_name",
 };
+
+/**
+ * img2img: txt2img's fields plus the input images and the mask (white =
+ * repaint). `strength` (a card parameter) is the WebUI's denoising_strength;
+ * without it, input_fidelity "high" keeps closer to the input.
+ */
+export async function a1111Img2ImgBody(request: UpstreamImageRequest & { edit: EditInputs }, checkpoint: string | undefined): Promise<Record<string, unknown>> {
+  const { strength, ...rest } = request.parameters;
+  const mask = request.edit.mask === undefined ? undefined : await whiteMaskFromTransparent(request.edit.mask.bytes);
+  return {
+    ...a1111Txt2ImgBody({ ...request, parameters: rest }, checkpoint),
+    init_images: request.edit.images.map((image) => image.bytes.toString("base64")),
+    ...(mask === undefined ? {} : { mask: mask.toString("base64") }),
+    denoising_strength: typeof strength === "number" ? strength : request.options?.inputFidelity === "high" ? 0.45 : 0.75,
+  };
+}
 
 export function a1111Txt2ImgBody(request: UpstreamImageRequest, checkpoint: string | undefined): Record<string, unknown> {
   const { width, height } = parseSize(request.size);
@@ -58,7 +75,11 @@ export function createA1111Upstream(options: A1111UpstreamOptions): ImageUpstrea
     name: options.name,
     protocol: "a1111",
     async generate(request, signal) {
-      const reply = await http.request("POST", "/sdapi/v1/txt2img", signal, a1111Txt2ImgBody(request, options.checkpoint));
+      const { edit } = request;
+      const reply =
+        edit === undefined
+          ? await http.request("POST", "/sdapi/v1/txt2img", signal, a1111Txt2ImgBody(request, options.checkpoint))
+          : await http.request("POST", "/sdapi/v1/img2img", signal, await a1111Img2ImgBody({ ...request, edit }, options.checkpoint));
       if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, a1111ErrorSchema, a1111ErrorMessage));
       const { images } = parseReply(reply, a1111Txt2ImgResponseSchema);
       // With "return grid" on in the server's settings a batch also brings a

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { ComfyWorkflowSpec } from "@imagegen/shared";
 import { createUpstreamHttp, httpStatusError, isSuccess, messageFrom, parseReply, type UpstreamHttp } from "../http.js";
-import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
-import { comfyErrorMessage, comfyErrorSchema, comfyHistorySchema, comfyQueuedSchema, executionErrorOf, type ComfyHistoryEntry, type ComfyImageRef } from "./response.js";
-import { createWorkflowFiller } from "./workflow.js";
+import { imageContentType, UpstreamAttemptError, type EditInputs, type GeneratedImage, type ImageUpstream, type InputImage } from "../upstream.js";
+import { comfyErrorMessage, comfyErrorSchema, comfyHistorySchema, comfyQueuedSchema, comfyUploadSchema, executionErrorOf, type ComfyHistoryEntry, type ComfyImageRef } from "./response.js";
+import { createWorkflowFiller, type UploadedInputs } from "./workflow.js";
 import { sleepFor } from "../retry.js";
 
 export interface ComfyUpstreamOptions {
@@ -62,6 +62,22 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
     void http.request("POST", "/interrupt", signal, { prompt_id: promptId }).catch(() => {});
   }
 
+  /** `POST /upload/image`: ComfyUI keeps the file in its input folder under the name it answers. */
+  async function upload(image: InputImage, signal: AbortSignal): Promise<string> {
+    const form = new FormData();
+    form.append("image", new Blob([image.bytes], { type: image.contentType }), `imagegen-${randomUUID()}.png`);
+    form.append("overwrite", "true");
+    const reply = await http.postForm("/upload/image", signal, form);
+    if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, comfyErrorSchema, comfyErrorMessage));
+    return parseReply(reply, comfyUploadSchema).name;
+  }
+
+  async function uploadInputs(edit: EditInputs | undefined, signal: AbortSignal): Promise<UploadedInputs | undefined> {
+    if (edit === undefined || edit.images[0] === undefined) return undefined;
+    const [image, mask] = await Promise.all([upload(edit.images[0], signal), edit.mask === undefined ? undefined : upload(edit.mask, signal)]);
+    return { image, mask };
+  }
+
   async function awaitHistory(promptId: string, signal: AbortSignal): Promise<ComfyHistoryEntry> {
     for (let waitMs = pollMinMs; ; waitMs = Math.min(pollMaxMs, waitMs * 2)) {
       await sleepFor(waitMs, signal).catch(() => {
@@ -81,7 +97,8 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
       const seedParameter = request.parameters.seed;
       // ComfyUI runs the template's seed as is; without a caller's seed every request would draw the same picture.
       const seed = typeof seedParameter === "number" ? seedParameter : Math.floor(Math.random() * MAX_SEED);
-      const queued = await http.request("POST", "/prompt", signal, { prompt: filler.fill(request, seed), client_id: clientId });
+      const uploaded = await uploadInputs(request.edit, signal);
+      const queued = await http.request("POST", "/prompt", signal, { prompt: filler.fill(request, seed, uploaded), client_id: clientId });
       if (!isSuccess(queued)) throw httpStatusError(queued, messageFrom(queued, comfyErrorSchema, comfyErrorMessage));
       const { prompt_id: promptId } = parseReply(queued, comfyQueuedSchema);
       try {

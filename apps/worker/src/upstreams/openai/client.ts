@@ -1,5 +1,6 @@
 import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, parseReply, transportError } from "../http.js";
 import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamOptions } from "../upstream.js";
+import { openAiEditForm } from "./edit-form.js";
 import { errorMessageOf, openAiImagesResponseSchema, type OpenAiImageItem } from "./response.js";
 
 export interface OpenAiUpstreamOptions {
@@ -33,7 +34,8 @@ export function openAiStandardFields(options: UpstreamOptions | undefined): Reco
 }
 
 /**
- * The OpenAI-compatible images protocol (`POST {base}/v1/images/generations`)
+ * The OpenAI-compatible images protocol (`POST {base}/v1/images/generations`,
+ * edits as multipart to `/v1/images/edits`)
  * spoken by LocalAI, Xinference, vLLM-Omni, SGLang and hosted providers. We
  * always ask for b64_json so the image arrives in the same reply; servers
  * that answer with links anyway are followed.
@@ -68,15 +70,19 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstr
     name: options.name,
     protocol: "openai",
     async generate(request, signal) {
-      const reply = await http.request("POST", "/v1/images/generations", signal, {
-        ...request.parameters,
-        model: request.model,
-        prompt: request.prompt,
-        n: request.n,
-        size: request.size,
-        ...openAiStandardFields(request.options),
-        response_format: "b64_json",
-      });
+      const { edit } = request;
+      const reply =
+        edit === undefined
+          ? await http.request("POST", "/v1/images/generations", signal, {
+              ...request.parameters,
+              model: request.model,
+              prompt: request.prompt,
+              n: request.n,
+              size: request.size,
+              ...openAiStandardFields(request.options),
+              response_format: "b64_json",
+            })
+          : await http.postForm("/v1/images/edits", signal, openAiEditForm({ ...request, edit }));
       if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
       const parsed = parseReply(reply, openAiImagesResponseSchema);
       const images = await Promise.all(parsed.data.map((item) => toImage(item, signal)));
