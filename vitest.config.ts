@@ -19,7 +19,7 @@ export default defineConfig({
         resolve: { alias: sourceAliases },
         test: {
           name: "unit",
-          include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "test/architecture/**/*.test.ts"],
           environment: "node",
         },
       },

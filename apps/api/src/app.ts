@@ -1,33 +1,23 @@
-import { ServiceError, type Logger, type ModelCatalog } from "@imagegen/shared";
+import { ServiceError, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import express, { type Express, type Router } from "express";
 import type { Authenticator } from "./auth/authenticator.js";
-import type { GenerationService } from "./generations/generation-service.js";
-import type { GenerationJobs } from "./generations/jobs.js";
-import type { GenerationRecords, Idempotency } from "@imagegen/shared";
 import type { ApiMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { errorHandler } from "./middleware/error-handler.js";
 import { requestContext } from "./middleware/request-context.js";
 import { traceRequests } from "./middleware/tracing.js";
 import { QUEUE_UI_PATH } from "./operations/queue-ui.js";
-import type { RateLimiter } from "./rate-limit.js";
 import { imageFilesRouter } from "./routes/image-files.js";
-import { imagesGenerationsRouter } from "./routes/images-generations.js";
 import { modelsRouter } from "./routes/models.js";
 
 export interface AppDeps {
   log: Logger;
   metrics: ApiMetrics;
-  catalog: ModelCatalog;
   store: ImageStore;
-  generations: GenerationService;
-  /** Polled generations: async jobs, `Prefer: wait`, idempotent retries. */
-  retained: { jobs: GenerationJobs; records: GenerationRecords; idempotency: Idempotency; asyncJobTtlMs: number };
-  /** OpenAI's Files and Batches API (authenticated like /v1). */
-  batchApi: Router;
   authenticator: Authenticator;
-  rateLimiter: RateLimiter;
+  /** Routers behind `/v1` authentication, in the order they are tried. */
+  v1Routers: readonly Router[];
   /** The admin API, mounted at /admin/v1; undefined when ADMIN_TOKEN is unset. */
   admin: Router | undefined;
   /** bull-board at /admin/queues; undefined when ADMIN_TOKEN is unset. */
@@ -37,8 +27,6 @@ export interface AppDeps {
   /** Resolves when Redis and storage answer; rejects with the reason otherwise. */
   ready: () => Promise<void>;
   settings: {
-    urlTtlSeconds: number;
-    maxBodyBytes: number;
     /** Set when images live on the local filesystem and this API serves them. */
     urlSigningSecret: string | undefined;
     /** Express's `trust proxy`: decides the client address brute-force limits count by. */
@@ -76,18 +64,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
   app.use("/v1", authenticate(deps.authenticator));
   app.use(modelsRouter());
-  app.use(
-    imagesGenerationsRouter({
-      generations: deps.generations,
-      ...deps.retained,
-      store: deps.store,
-      rateLimiter: deps.rateLimiter,
-      urlTtlSeconds: deps.settings.urlTtlSeconds,
-      maxBodyBytes: deps.settings.maxBodyBytes,
-    }),
-  );
-
-  app.use(deps.batchApi);
+  for (const router of deps.v1Routers) app.use(router);
 
   app.use((req, _res, next) => {
     next(new ServiceError("not_found", `Invalid URL (${req.method} ${req.path})`));

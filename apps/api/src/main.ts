@@ -1,23 +1,16 @@
 import { createServer } from "node:http";
-import {
-  createLogger,
-  createRedisConnection,
-  exitGracefullyOnSignals,
-  GENERATE_IMAGE_QUEUE,
-  handleMetricsRequest,
-  loadModelCatalog,
-  startTelemetry,
-} from "@imagegen/shared";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, handleMetricsRequest, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
-import { Queue, QueueEvents } from "bullmq";
+import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
 import { createAccessControl } from "./auth/access-control.js";
-import { loadApiConfig } from "./config.js";
-import { createCompletionHub } from "./generations/completion-hub.js";
-import { createGenerationService } from "./generations/generation-service.js";
 import { createBatchApi } from "./batch-api.js";
+import { loadApiConfig } from "./config.js";
+import { createGenerations } from "./generations/generations.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
+import { createQueueHandles } from "./queues.js";
+import { createRateLimiter } from "./rate-limit.js";
 import { createHttpServer, listen } from "./server.js";
 
 async function main(): Promise<void> {
@@ -32,55 +25,59 @@ async function main(): Promise<void> {
     config.URL_SIGNING_SECRET ? { publicBaseUrl: config.PUBLIC_BASE_URL, urlSigningSecret: config.URL_SIGNING_SECRET } : undefined,
   );
 
-  // Producer connection fails fast (503) while Redis is away; the event
-  // reader waits and resumes from where it stopped.
+  // The producer connection fails fast (503) while Redis is away; the event
+  // reader and the pub/sub subscriber wait for it and resume.
   const producer = createRedisConnection(config.REDIS_URL, "producer");
   const eventsConnection = createRedisConnection(config.REDIS_URL, "consumer");
-  for (const connection of [producer, eventsConnection]) {
+  const subscriber = createRedisConnection(config.REDIS_URL, "consumer");
+  for (const connection of [producer, eventsConnection, subscriber]) {
     connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
   }
-  // With tracing on, bullmq-otel carries the request's trace context in each job to the worker.
-  const queue = new Queue(GENERATE_IMAGE_QUEUE, { connection: producer, prefix: config.QUEUE_PREFIX, telemetry: telemetry.bullmq });
-  queue.on("error", (error) => log.warn({ err: error.message }, "queue error"));
-  const events = new QueueEvents(GENERATE_IMAGE_QUEUE, { connection: eventsConnection, prefix: config.QUEUE_PREFIX, autorun: false });
-  events.on("error", (error) => log.warn({ err: error.message }, "queue events error"));
-  const hub = createCompletionHub(events, (waiting) => metrics.syncWaiters.set(waiting));
-  // Pub/sub needs a connection of its own; it waits for Redis like the event reader.
-  const accessSubscriber = createRedisConnection(config.REDIS_URL, "consumer");
-  accessSubscriber.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
-  const access = createAccessControl({ config, redis: producer, subscriber: accessSubscriber, log, metrics, catalog });
-
-  const batchApi = createBatchApi({ config, redis: producer, generateQueue: queue, store });
-  const operations = createOperations({ config, redis: producer, generateQueue: queue, metrics });
+  const prefix = config.QUEUE_PREFIX;
+  const queues = createQueueHandles({ producer, eventsConnection, prefix, telemetry, log });
+  const access = createAccessControl({ config, redis: producer, subscriber, log, metrics, catalog });
+  const admin = createAdminApi({ config, store: access.store, catalog, failures: access.failures });
+  const rateLimiter = createRateLimiter({
+    redis: producer,
+    prefix,
+    defaultRequestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    onRefused: ({ workspaceId, limit }) => metrics.rateLimited.inc({ workspace: workspaceId, limit }),
+  });
+  const generations = createGenerations({
+    redis: producer,
+    prefix,
+    queues,
+    store,
+    rateLimiter,
+    metrics,
+    log,
+    settings: {
+      asyncJobTtlMs: config.ASYNC_JOB_TTL_SECONDS * 1000,
+      urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
+      maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
+    },
+  });
+  const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
+  const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
   const app = createApp({
     log,
     metrics,
-    catalog,
     store,
-    generations: createGenerationService({ queue, hub, records: batchApi.generationRecords }),
-    retained: batchApi.retained,
-    batchApi: batchApi.router,
     authenticator: access.authenticator,
-    rateLimiter: access.rateLimiter,
-    admin: access.admin,
+    v1Routers: [generations.router, batchApi],
+    admin: admin.router,
     queueUi: operations.queueUi,
     tracing: telemetry.enabled,
     ready: async () => {
       await producer.ping();
       await store.ping();
     },
-    settings: {
-      urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
-      maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
-      urlSigningSecret: config.URL_SIGNING_SECRET,
-      trustProxy: config.TRUST_PROXY,
-    },
+    settings: { urlSigningSecret: config.URL_SIGNING_SECRET, trustProxy: config.TRUST_PROXY },
   });
 
   // Results must be heard before the first request is accepted.
-  void events.run();
-  await events.waitUntilReady();
-  await queue.waitUntilReady();
+  await queues.start();
+  await admin.ensureDefaultWorkspace();
   await access.start();
 
   const metricsServer = createServer((req, res) => {
@@ -101,12 +98,9 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer.close();
-      hub.close();
-      await events.close();
-      await queue.close();
-      await batchApi.close();
-      await operations.close();
-      await Promise.allSettled([producer.quit(), eventsConnection.quit(), accessSubscriber.quit()]);
+      generations.close();
+      await queues.close();
+      await Promise.allSettled([producer.quit(), eventsConnection.quit(), subscriber.quit()]);
       await telemetry.shutdown().catch(() => {});
     },
   });

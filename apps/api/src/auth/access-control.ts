@@ -1,23 +1,19 @@
-import { DEFAULT_WORKSPACE, createStaticKeyMatcher } from "./api-keys.js";
+import { workspaceKeys, type Logger, type ModelCatalog } from "@imagegen/shared";
+import type { Redis } from "ioredis";
+import type { ApiConfig } from "../config.js";
+import type { ApiMetrics } from "../metrics.js";
+import { createCatalogViews } from "../workspaces/catalog-view.js";
+import { createWorkspaceStore } from "../workspaces/store.js";
+import { createStaticKeyMatcher } from "./api-keys.js";
 import { createAuthFailureLimiter } from "./auth-failures.js";
 import { createAuthenticator } from "./authenticator.js";
 import { listenForInvalidations } from "./invalidations.js";
-import { workspaceKeys, type Logger, type ModelCatalog } from "@imagegen/shared";
-import { Router } from "express";
-import type { Redis } from "ioredis";
-import { authenticateAdmin } from "../admin/authenticate-admin.js";
-import { adminRouter } from "../admin/router.js";
-import type { ApiConfig } from "../config.js";
-import type { ApiMetrics } from "../metrics.js";
-import { createRateLimiter } from "../rate-limit.js";
-import { createAdminOperations } from "../workspaces/admin-operations.js";
-import { createCatalogViews } from "../workspaces/catalog-view.js";
-import { createWorkspaceStore } from "../workspaces/store.js";
 
 /**
- * Workspaces, keys, limits and the admin API, built from config: what main.ts
- * hands to createApp. `start` creates the default workspace and subscribes
- * to invalidations; call it once Redis is connected, before listening.
+ * The composition root of authentication: the workspace store, the one
+ * per-address failed-authentication limiter (shared by API keys, the admin
+ * API and the queue UI) and the authenticator. `start` subscribes to key
+ * invalidations; call it once Redis is connected, before listening.
  */
 export function createAccessControl(deps: {
   config: ApiConfig;
@@ -49,28 +45,12 @@ export function createAccessControl(deps: {
     log: deps.log,
     onRefused: () => deps.metrics.rateLimited.inc({ workspace: "unauthenticated", limit: "auth_failures" }),
   });
-  const rateLimiter = createRateLimiter({
-    redis: deps.redis,
-    prefix,
-    defaultRequestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
-    onRefused: ({ workspaceId, limit }) => deps.metrics.rateLimited.inc({ workspace: workspaceId, limit }),
-  });
-  const operations = createAdminOperations({ store, catalog: deps.catalog, defaultRotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS });
-
-  let admin: Router | undefined;
-  if (config.ADMIN_TOKEN) {
-    admin = Router();
-    admin.use(authenticateAdmin({ adminToken: config.ADMIN_TOKEN, failures }));
-    admin.use(adminRouter(operations));
-  }
 
   return {
+    store,
+    failures,
     authenticator,
-    rateLimiter,
-    /** The /admin/v1 router, or undefined when ADMIN_TOKEN is unset (the admin API then answers 404). */
-    admin,
     async start(): Promise<void> {
-      await operations.ensureDefaultWorkspace(DEFAULT_WORKSPACE, config.DEFAULT_WORKSPACE_WEBHOOK_SECRET);
       await listenForInvalidations({
         subscriber: deps.subscriber,
         prefix,

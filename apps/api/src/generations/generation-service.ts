@@ -1,29 +1,67 @@
 import {
   failureToError,
   fromFailure,
-  type GenerationRecords,
-  GENERATE_IMAGE_QUEUE,
-  generateImageJobOptions,
   generateImageResultSchema,
+  newId,
   ServiceError,
   type GenerateImagePayload,
   type GenerateImageResult,
+  type GenerationRecord,
+  type GenerationRecords,
+  type Idempotency,
+  type ImageGenerationRequest,
   type Logger,
+  type ModelCard,
+  type ResponseFormat,
 } from "@imagegen/shared";
-import type { Queue } from "bullmq";
 import type { CompletionHub, JobOutcome } from "./completion-hub.js";
+import type { GenerationJobQueue } from "./job-queue.js";
+import type { Preferences } from "./prefer.js";
+
+/** One accepted `POST /v1/images/generations`, after validation and admission. */
+export interface GenerationSubmission {
+  workspaceId: string;
+  /** The HTTP request's id: a plain synchronous call's job id. */
+  requestId: string;
+  request: ImageGenerationRequest;
+  card: ModelCard;
+  prefer: Preferences;
+  idempotencyKey: string | undefined;
+  /** The body as the caller sent it: an Idempotency-Key replays only the same body. */
+  idempotencyBody: string;
+  webhookUrl: string | undefined;
+  /** Aborts when the caller hangs up. */
+  clientGone: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * What to answer: the images (200), or the job to poll (202) when the caller
+ * asked not to wait, or stopped waiting before the work ended.
+ */
+export type SubmitOutcome =
+  | { status: "done"; result: GenerateImageResult; responseFormat: ResponseFormat; replayed: boolean }
+  | { status: "pending"; jobId: string; replayed: boolean; preferenceApplied: string | undefined };
 
 export interface GenerationService {
-  /** Enqueues the request and waits for its result; throws a ServiceError on failure. */
-  runSync(payload: GenerateImagePayload, clientGone: AbortSignal, log: Logger): Promise<GenerateImageResult>;
   /**
-   * Enqueues retained work (its record already written) and waits at most
-   * `waitMs`: the result, or undefined when it is still running and the
-   * caller should poll. The job is never withdrawn: someone may poll it.
+   * Decides how the request runs: a plain synchronous call (nothing kept
+   * but the BullMQ job), retained work that callers may poll (async,
+   * `Prefer: wait`, Idempotency-Key), or a replay of earlier work with the
+   * same Idempotency-Key. Throws a ServiceError on failure.
    */
-  runRetained(payload: GenerateImagePayload, waitMs: number, clientGone: AbortSignal, log: Logger): Promise<GenerateImageResult | undefined>;
-  /** Waits at most `waitMs` for retained work enqueued earlier (an idempotent retry). */
-  awaitRetained(jobId: string, waitMs: number, clientGone: AbortSignal): Promise<GenerateImageResult | undefined>;
+  submit(submission: GenerationSubmission): Promise<SubmitOutcome>;
+}
+
+export interface GenerationServiceDeps {
+  queue: GenerationJobQueue;
+  hub: CompletionHub;
+  records: Pick<GenerationRecords, "create" | "get">;
+  idempotency: Pick<Idempotency, "claim">;
+  /** A retained job of this workspace, or not_found. */
+  findJob(id: string, workspaceId: string): Promise<GenerationRecord>;
+  /** How long an async job may wait in the queue before it expires. */
+  asyncJobTtlMs: number;
 }
 
 /** Time past the job's deadline we keep waiting, for the worker's own reply to arrive. */
@@ -35,10 +73,10 @@ function parseResult(value: unknown): GenerateImageResult {
   return parsed.data;
 }
 
-export function createGenerationService(deps: { queue: Queue; hub: CompletionHub; records: GenerationRecords }): GenerationService {
+export function createGenerationService(deps: GenerationServiceDeps): GenerationService {
   async function enqueue(payload: GenerateImagePayload, log: Logger): Promise<void> {
     try {
-      await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, generateImageJobOptions(payload));
+      await deps.queue.enqueue(payload);
     } catch (error) {
       log.error({ err: error }, "could not enqueue generation");
       throw new ServiceError("service_unavailable", "The job queue is unavailable. Retry with backoff.", { cause: error });
@@ -74,57 +112,111 @@ export function createGenerationService(deps: { queue: Queue; hub: CompletionHub
   /** Nobody will collect the result: take the job back if no worker has it yet. */
   async function withdraw(jobId: string, log: Logger): Promise<void> {
     try {
-      await deps.queue.remove(jobId);
+      await deps.queue.withdraw(jobId);
     } catch (error) {
       log.debug({ err: error }, "could not withdraw job (already running or finished)");
     }
   }
 
-  return {
-    async runSync(payload, clientGone, log) {
-      const waitMs = Math.max(0, payload.deadlineAt - Date.now()) + DEADLINE_GRACE_MS;
-      const result = await enqueueAndWait(payload, waitMs, clientGone, log);
-      switch (result.status) {
-        case "completed":
-          return parseResult(result.returnValue);
-        case "failed":
-          throw failureToError(result.failedReason);
-        case "abandoned":
-          await withdraw(payload.requestId, log);
-          throw new ServiceError("internal_error", "The client closed the connection.");
-        case "timed_out": {
-          // The end event may have been missed (e.g. while reconnecting to
-          // Redis): the job's own state is the last word.
-          const job = await deps.queue.getJob(payload.requestId).catch(() => undefined);
-          const state = await job?.getState().catch(() => undefined);
-          if (job && state === "completed") return parseResult(job.returnvalue);
-          if (job && state === "failed") throw failureToError(job.failedReason);
-          await withdraw(payload.requestId, log);
-          throw new ServiceError("upstream_timeout");
-        }
+  /** A plain synchronous call: enqueue, wait until the deadline, withdraw the job if nobody will collect it. */
+  async function runSync(payload: GenerateImagePayload, clientGone: AbortSignal, log: Logger): Promise<GenerateImageResult> {
+    const waitMs = Math.max(0, payload.deadlineAt - Date.now()) + DEADLINE_GRACE_MS;
+    const result = await enqueueAndWait(payload, waitMs, clientGone, log);
+    switch (result.status) {
+      case "completed":
+        return parseResult(result.returnValue);
+      case "failed":
+        throw failureToError(result.failedReason);
+      case "abandoned":
+        await withdraw(payload.requestId, log);
+        throw new ServiceError("internal_error", "The client closed the connection.");
+      case "timed_out": {
+        // The end event may have been missed (e.g. while reconnecting to
+        // Redis): the job's own state is the last word.
+        const settled = await deps.queue.settled(payload.requestId).catch(() => undefined);
+        if (settled?.state === "completed") return parseResult(settled.returnValue);
+        if (settled?.state === "failed") throw failureToError(settled.failedReason);
+        await withdraw(payload.requestId, log);
+        throw new ServiceError("upstream_timeout");
       }
-    },
+    }
+  }
 
-    async runRetained(payload, waitMs, clientGone, log) {
-      await enqueueAndWait(payload, waitMs, clientGone, log);
-      return retainedOutcome(payload.requestId);
-    },
-
-    async awaitRetained(jobId, waitMs, clientGone) {
-      // Listen first, then look: an end between the two is not missed.
-      const stopListening = new AbortController();
-      const outcome = deps.hub.wait(jobId, waitMs, AbortSignal.any([clientGone, stopListening.signal]));
-      const already = await retainedOutcome(jobId).catch((error: unknown) => {
-        stopListening.abort();
-        throw error;
-      });
-      if (already) {
-        stopListening.abort();
-        await outcome;
-        return already;
-      }
+  /** Waits at most `waitMs` for retained work enqueued earlier (an idempotent retry). */
+  async function awaitRetained(jobId: string, waitMs: number, clientGone: AbortSignal): Promise<GenerateImageResult | undefined> {
+    // Listen first, then look: an end between the two is not missed.
+    const stopListening = new AbortController();
+    const outcome = deps.hub.wait(jobId, waitMs, AbortSignal.any([clientGone, stopListening.signal]));
+    const already = await retainedOutcome(jobId).catch((error: unknown) => {
+      stopListening.abort();
+      throw error;
+    });
+    if (already) {
+      stopListening.abort();
       await outcome;
-      return retainedOutcome(jobId);
+      return already;
+    }
+    await outcome;
+    return retainedOutcome(jobId);
+  }
+
+  /** The same request again: answer with the work the first one created. */
+  async function replay(submission: GenerationSubmission, jobId: string): Promise<SubmitOutcome> {
+    const { prefer, card } = submission;
+    const record = await deps.findJob(jobId, submission.workspaceId);
+    const pending: SubmitOutcome = { status: "pending", jobId, replayed: true, preferenceApplied: undefined };
+    if (prefer.respondAsync) return pending;
+    const waitMs = Math.max(0, prefer.waitSeconds !== undefined ? prefer.waitSeconds * 1000 : card.timeout_ms);
+    const result = await awaitRetained(jobId, waitMs, submission.clientGone);
+    return result ? { status: "done", result, responseFormat: record.response_format, replayed: true } : pending;
+  }
+
+  return {
+    async submit(submission) {
+      const { prefer, request, card, log } = submission;
+      const retain = prefer.respondAsync || prefer.waitSeconds !== undefined || submission.idempotencyKey !== undefined;
+      const kind = prefer.respondAsync ? "async" : "sync";
+      const jobId = kind === "async" ? newId("gen") : submission.requestId;
+
+      if (submission.idempotencyKey !== undefined) {
+        const { replayOf } = await deps.idempotency.claim(submission.workspaceId, submission.idempotencyKey, submission.idempotencyBody, jobId);
+        if (replayOf) return replay(submission, replayOf);
+      }
+
+      const payload: GenerateImagePayload = {
+        requestId: jobId,
+        workspaceId: submission.workspaceId,
+        kind,
+        model: request.model,
+        prompt: request.prompt,
+        n: request.n,
+        size: request.size,
+        responseFormat: request.responseFormat,
+        parameters: request.parameters,
+        options: request.options,
+        deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
+        ...(retain ? { retain: true } : {}),
+      };
+      const jobLog = log.child({ model: request.model, jobId });
+      if (!retain) {
+        const result = await runSync(payload, submission.clientGone, jobLog);
+        return { status: "done", result, responseFormat: request.responseFormat, replayed: false };
+      }
+
+      await deps.records.create({
+        id: jobId,
+        workspace: submission.workspaceId,
+        model: request.model,
+        responseFormat: request.responseFormat,
+        webhookUrl: submission.webhookUrl,
+      });
+      // Retained work is never withdrawn: someone may poll it.
+      const waitMs = kind === "async" ? 0 : Math.min(card.timeout_ms, (prefer.waitSeconds ?? Infinity) * 1000);
+      await enqueueAndWait(payload, waitMs, submission.clientGone, jobLog);
+      const result = await retainedOutcome(jobId);
+      if (result && kind === "sync") return { status: "done", result, responseFormat: request.responseFormat, replayed: false };
+      const preferenceApplied = prefer.respondAsync ? "respond-async" : prefer.waitSeconds !== undefined ? `wait=${prefer.waitSeconds}` : undefined;
+      return { status: "pending", jobId, replayed: false, preferenceApplied };
     },
   };
 }

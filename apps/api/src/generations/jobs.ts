@@ -1,5 +1,6 @@
 import {
   fromFailure,
+  isPublicId,
   ServiceError,
   toErrorBody,
   toGenerationJobObject,
@@ -28,7 +29,7 @@ export function createGenerationJobs(deps: {
   urlTtlSeconds: number;
 }) {
   async function find(id: string, workspaceId: string): Promise<GenerationRecord> {
-    const record = /^(gen|req)_[0-9a-f]{24}$/.test(id) ? await deps.records.get(id) : undefined;
+    const record = isPublicId(id, ["gen", "req"]) ? await deps.records.get(id) : undefined;
     if (!record || record.workspace !== workspaceId) {
       throw new ServiceError("not_found", `No image generation job with id '${id}'.`, { param: "id" });
     }

@@ -28,7 +28,7 @@ export function requestContext(log: Logger, metrics: ApiMetrics): RequestHandler
       const labels = { route, method: req.method, status: String(res.statusCode) };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestSeconds.observe(labels, seconds);
-      (res.locals.log as Logger).info({ method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) }, "request");
+      res.locals.log.info({ method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) }, "request");
     });
     next();
   };

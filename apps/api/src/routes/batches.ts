@@ -3,7 +3,9 @@ import {
   batchStepJobOptions,
   COMPLETION_WINDOWS,
   createBatchBodySchema,
+  isPublicId,
   newId,
+  parseOrInvalid,
   ServiceError,
   toBatchObject,
   type BatchRecords,
@@ -13,7 +15,7 @@ import {
 import type { Queue } from "bullmq";
 import { json, Router } from "express";
 import { z } from "zod";
-import type { Principal } from "../auth/authenticator.js";
+import { principalOf } from "../middleware/locals.js";
 
 export interface BatchesDeps {
   batches: BatchRecords;
@@ -25,7 +27,6 @@ export interface BatchesDeps {
   completionWindowOverrideSeconds: number | undefined;
 }
 
-const BATCH_ID = /^batch_[0-9a-f]{24}$/;
 const listQuerySchema = z.object({
   limit: z.coerce.number({ error: "limit must be a number" }).int().min(1).max(100).default(20),
   after: z.string().optional(),
@@ -36,19 +37,14 @@ export function batchesRouter(deps: BatchesDeps): Router {
   const router = Router();
 
   async function find(id: string, workspaceId: string) {
-    const record = BATCH_ID.test(id) ? await deps.batches.get(id) : undefined;
+    const record = isPublicId(id, ["batch"]) ? await deps.batches.get(id) : undefined;
     if (!record || record.workspace !== workspaceId) throw new ServiceError("not_found", `No batch found with id '${id}'.`, { param: "id" });
     return record;
   }
 
   router.post("/v1/batches", json({ limit: deps.maxBodyBytes, type: () => true }), async (req, res) => {
-    const principal = res.locals.principal as Principal;
-    const parsed = createBatchBodySchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ServiceError("invalid_payload", issue?.message ?? "Invalid batch.", { param: typeof issue?.path[0] === "string" ? issue.path[0] : null });
-    }
-    const body = parsed.data;
+    const principal = principalOf(res);
+    const body = parseOrInvalid(createBatchBodySchema, req.body ?? {}, { fallbackMessage: "Invalid batch." });
     const input = await deps.files.get(body.input_file_id, principal.workspaceId);
     if (!input || input.purpose !== "batch") {
       throw new ServiceError("invalid_payload", `No batch input file with id '${body.input_file_id}'.`, { param: "input_file_id" });
@@ -81,21 +77,20 @@ export function batchesRouter(deps: BatchesDeps): Router {
   });
 
   router.get("/v1/batches", async (req, res) => {
-    const principal = res.locals.principal as Principal;
-    const query = listQuerySchema.safeParse(req.query);
-    if (!query.success) throw new ServiceError("invalid_payload", query.error.issues[0]?.message ?? "Invalid query.", { param: "limit" });
-    const { records, hasMore } = await deps.batches.list(principal.workspaceId, query.data);
+    const principal = principalOf(res);
+    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query.", param: "limit" });
+    const { records, hasMore } = await deps.batches.list(principal.workspaceId, query);
     const data = records.map(toBatchObject);
     res.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore });
   });
 
   router.get("/v1/batches/:id", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     res.json(toBatchObject(await find(req.params.id, principal.workspaceId)));
   });
 
   router.post("/v1/batches/:id/cancel", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     const batch = await find(req.params.id, principal.workspaceId);
     if (!ACTIVE_BATCH_STATUSES.includes(batch.status)) {
       throw new ServiceError("invalid_payload", `Cannot cancel a batch with status '${batch.status}'.`, { param: "id" });

@@ -1,10 +1,10 @@
 import { pipeline } from "node:stream/promises";
-import { newId, ServiceError, toFileObject, type FileRecords, type Idempotency } from "@imagegen/shared";
+import { isPublicId, newId, ServiceError, toFileObject, type FileRecords, type Idempotency } from "@imagegen/shared";
 import { batchFileKey, type FileStore, type ImageStore } from "@imagegen/storage";
 import { Router } from "express";
-import type { Principal } from "../auth/authenticator.js";
 import { streamRenderedResults } from "../batches/render-output.js";
 import { spoolUpload } from "../files/upload.js";
+import { principalOf } from "../middleware/locals.js";
 
 export interface FilesDeps {
   files: FileRecords;
@@ -15,20 +15,19 @@ export interface FilesDeps {
   urlTtlSeconds: number;
 }
 
-const FILE_ID = /^file-[0-9a-f]{24}$/;
 
 /** OpenAI's Files API, for batch input and output files. */
 export function filesRouter(deps: FilesDeps): Router {
   const router = Router();
 
   async function find(id: string, workspaceId: string) {
-    const record = FILE_ID.test(id) ? await deps.files.get(id, workspaceId) : undefined;
+    const record = isPublicId(id, ["file"]) ? await deps.files.get(id, workspaceId) : undefined;
     if (!record) throw new ServiceError("not_found", `No such File object: ${id}`, { param: "id" });
     return record;
   }
 
   router.post("/v1/files", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     const upload = await spoolUpload(req, deps.maxFileBytes);
     try {
       if (upload.purpose !== "batch") {
@@ -63,12 +62,12 @@ export function filesRouter(deps: FilesDeps): Router {
   });
 
   router.get("/v1/files/:id", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     res.json(toFileObject(await find(req.params.id, principal.workspaceId)));
   });
 
   router.get("/v1/files/:id/content", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     const record = await find(req.params.id, principal.workspaceId);
     const content = await deps.fileStore.getStream(record.storage_key);
     res.setHeader("content-type", "application/jsonl");
@@ -79,7 +78,7 @@ export function filesRouter(deps: FilesDeps): Router {
   });
 
   router.delete("/v1/files/:id", async (req, res) => {
-    const principal = res.locals.principal as Principal;
+    const principal = principalOf(res);
     const record = await find(req.params.id, principal.workspaceId);
     await deps.files.delete(record.id);
     await deps.fileStore.delete(record.storage_key);

@@ -1,6 +1,7 @@
 import {
   entitledModelsSchema,
   limitsSchema,
+  parseOrInvalid,
   ServiceError,
   WORKSPACE_ID_PATTERN,
   type Limits,
@@ -63,11 +64,7 @@ export const rotateKeyBodySchema = z.strictObject({
 });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const param = issue?.path.length ? issue.path.join(".") : null;
-  throw new ServiceError("invalid_payload", `${param ? `${param}: ` : ""}${issue?.message ?? "invalid body"}`, { param });
+  return parseOrInvalid(schema, body ?? {}, { fallbackMessage: "invalid body", pathInMessage: true });
 }
 
 export function workspaceView(record: WorkspaceRecord) {

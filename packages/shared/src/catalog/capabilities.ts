@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { QUALITIES, type Quality } from "../basics/image-options.js";
 import type { UpstreamProtocol, UpstreamSpec } from "./upstream.js";
 
 /**
@@ -8,9 +9,6 @@ import type { UpstreamProtocol, UpstreamSpec } from "./upstream.js";
  * narrow them (a checkpoint without inpainting) or, for edits, opt in.
  */
 
-/** OpenAI's `quality` values; `auto` (the model's default) is always accepted. */
-export const QUALITIES = ["auto", "low", "medium", "high", "standard", "hd"] as const;
-export type Quality = (typeof QUALITIES)[number];
 
 interface ProtocolReach {
   /** Non-default `quality` values the protocol can carry (openai: as is; a1111: as a step count). */

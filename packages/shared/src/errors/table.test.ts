@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "./codes.js";
-import { ServiceError, errorBodySchema, fromFailure, toErrorBody, toFailure } from "./service-error.js";
+import { fromFailure, toFailure } from "../basics/failure.js";
+import { ServiceError, errorBodySchema, toErrorBody } from "./service-error.js";
 import { ERROR_TABLE } from "./table.js";
 
 describe("error table", () => {

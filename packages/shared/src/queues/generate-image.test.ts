@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ServiceError, toFailure } from "../errors/service-error.js";
+import { toFailure } from "../basics/failure.js";
+import { ServiceError } from "../errors/service-error.js";
 import { decodeFailure, encodeFailure, generateImageJobOptions, type GenerateImagePayload } from "./generate-image.js";
 
 const payload: GenerateImagePayload = {

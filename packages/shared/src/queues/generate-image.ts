@@ -1,8 +1,9 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
-import { failureSchema, fromFailure, type Failure, type ServiceError } from "../errors/service-error.js";
-import { imageOptionsSchema } from "../wire/image-options.js";
-import { imagesResponseSchema, RESPONSE_FORMATS } from "../wire/images.js";
+import { failureSchema, fromFailure, type Failure } from "../basics/failure.js";
+import { imageOptionsSchema } from "../basics/image-options.js";
+import { RESPONSE_FORMATS } from "../basics/images.js";
+import type { ServiceError } from "../errors/service-error.js";
 
 /**
  * The generate-image queue: one job per generation request. The API imports
@@ -43,24 +44,6 @@ export const generateImagePayloadSchema = z.object({
   batch: z.object({ batchId: z.string(), lineIndex: z.number().int().nonnegative(), customId: z.string() }).optional(),
 });
 export type GenerateImagePayload = z.infer<typeof generateImagePayloadSchema>;
-
-export const storedImageSchema = z.object({
-  /** Object key in the image store; never the bytes themselves. */
-  key: z.string().min(1),
-  contentType: z.string(),
-  byteLength: z.number().int().nonnegative(),
-  revisedPrompt: z.string().optional(),
-});
-export type StoredImage = z.infer<typeof storedImageSchema>;
-
-export const generateImageResultSchema = z.object({
-  created: z.number().int(),
-  upstream: z.string(),
-  images: z.array(storedImageSchema).min(1),
-  /** OpenAI's response metadata (size, output_format, quality, background, usage…), as far as known. */
-  response: imagesResponseSchema.omit({ created: true, data: true }).optional(),
-});
-export type GenerateImageResult = z.infer<typeof generateImageResultSchema>;
 
 /**
  * Job options shared by every kind. Jobs are retried once per crash-level

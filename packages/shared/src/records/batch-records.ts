@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
 import { luaScript } from "../lua-script.js";
+import { jsonColumn } from "./json-column.js";
 import { transitionStatus } from "./transition.js";
 
 /** OpenAI's batch statuses, in OpenAI's words. */
@@ -19,7 +20,16 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 export const ACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ["validating", "in_progress", "cancelling"];
 
 const optionalSeconds = z.coerce.number().int().optional();
-const jsonText = z.string().transform((text) => JSON.parse(text) as unknown);
+
+/** One problem found in a batch's input file, as OpenAI lists them. */
+export const batchLineErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  param: z.string().nullable(),
+  line: z.number().int().nullable(),
+});
+export type BatchLineError = z.infer<typeof batchLineErrorSchema>;
+export const batchErrorsSchema = z.object({ object: z.literal("list"), data: z.array(batchLineErrorSchema) });
 
 export const batchRecordSchema = z.object({
   id: z.string(),
@@ -39,8 +49,8 @@ export const batchRecordSchema = z.object({
   cancelled_at: optionalSeconds,
   output_file_id: z.string().optional(),
   error_file_id: z.string().optional(),
-  errors: jsonText.optional(),
-  metadata: jsonText.optional(),
+  errors: jsonColumn(batchErrorsSchema).optional(),
+  metadata: jsonColumn(z.record(z.string(), z.string())).optional(),
   webhook_url: z.string().optional(),
   expire_requested: z.literal("1").optional(),
   /** Lines added to the queue so far; lets an interrupted dispatch resume. */

@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { failureSchema, type Failure } from "../errors/service-error.js";
-import { generateImageResultSchema, type GenerateImageResult } from "../queues/generate-image.js";
-import { RESPONSE_FORMATS } from "../wire/images.js";
+import { failureSchema, type Failure } from "../basics/failure.js";
+import { generateImageResultSchema, RESPONSE_FORMATS, type GenerateImageResult } from "../basics/images.js";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
+import { jsonColumn } from "./json-column.js";
 import { transitionStatus } from "./transition.js";
 
 /**
@@ -15,15 +15,6 @@ import { transitionStatus } from "./transition.js";
 export const GENERATION_STATUSES = ["queued", "in_progress", "succeeded", "failed", "cancelled"] as const;
 export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
 
-const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return schema.parse(JSON.parse(text)) as z.infer<T>;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "invalid JSON field" });
-      return z.NEVER;
-    }
-  });
 const epochSeconds = z.coerce.number().int();
 
 export const generationRecordSchema = z.object({
@@ -37,8 +28,8 @@ export const generationRecordSchema = z.object({
   completed_at: epochSeconds.optional(),
   cancelled_at: epochSeconds.optional(),
   webhook_url: z.string().optional(),
-  result: json(generateImageResultSchema).optional(),
-  error: json(failureSchema).optional(),
+  result: jsonColumn(generateImageResultSchema).optional(),
+  error: jsonColumn(failureSchema).optional(),
 });
 export type GenerationRecord = z.infer<typeof generationRecordSchema>;
 

@@ -6,10 +6,19 @@ import { randomBytes } from "node:crypto";
  */
 export type IdKind = "req" | "gen" | "file" | "batch" | "batch_req" | "msg";
 
+const separatorOf = (kind: IdKind) => (kind === "file" ? "-" : "_");
+
 export function newId(kind: IdKind): string {
-  const separator = kind === "file" ? "-" : "_";
-  return `${kind}${separator}${randomBytes(12).toString("hex")}`;
+  return `${kind}${separatorOf(kind)}${randomBytes(12).toString("hex")}`;
 }
 
-/** Ids we mint, and only those, reach Redis keys. */
-export const PUBLIC_ID_PATTERN = /^(req|gen|batch|batch_req|msg)_[0-9a-f]{24}$|^file-[0-9a-f]{24}$/;
+const ALL_KINDS: readonly IdKind[] = ["req", "gen", "file", "batch", "batch_req", "msg"];
+
+/**
+ * Whether `id` has the shape of an id we mint of one of `kinds`. Checked
+ * before an id from a URL reaches a Redis key.
+ */
+export function isPublicId(id: string, kinds: readonly IdKind[] = ALL_KINDS): boolean {
+  const prefix = kinds.find((kind) => id.startsWith(`${kind}${separatorOf(kind)}`) && id.length === kind.length + 25);
+  return prefix !== undefined && /^[0-9a-f]{24}$/.test(id.slice(prefix.length + 1));
+}

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { failureSchema } from "../errors/service-error.js";
-import { storedImageSchema } from "../queues/generate-image.js";
-import { RESPONSE_FORMATS } from "./images.js";
+import { failureSchema } from "../basics/failure.js";
+import { RESPONSE_FORMATS, storedImageSchema } from "../basics/images.js";
 
 /**
  * How a batch line's outcome is kept: image references, never links or

@@ -24,12 +24,6 @@ export const batchInputLineSchema = z.object({
 export type BatchInputLine = z.infer<typeof batchInputLineSchema>;
 
 /** A validation problem in an input file, as OpenAI lists them under `errors`. */
-export interface BatchLineError {
-  code: string;
-  message: string;
-  param: string | null;
-  line: number | null;
-}
 
 /** OpenAI's batch object. */
 export function toBatchObject(record: BatchRecord) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { QUALITIES } from "../catalog/capabilities.js";
+import { BACKGROUNDS, INPUT_FIDELITIES, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STYLES, type ImageOptions } from "../basics/image-options.js";
 import type { ModelCard } from "../catalog/schema.js";
 import { ServiceError } from "../errors/service-error.js";
 
@@ -12,28 +12,6 @@ import { ServiceError } from "../errors/service-error.js";
  * do it. A card that declares one of these names as its own parameter keeps
  * it: model-specific parameters stay on the card.
  */
-export const OUTPUT_FORMATS = ["png", "jpeg", "webp"] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-export const BACKGROUNDS = ["transparent", "opaque", "auto"] as const;
-export const STYLES = ["vivid", "natural"] as const;
-export const MODERATIONS = ["auto", "low"] as const;
-export const INPUT_FIDELITIES = ["high", "low"] as const;
-
-/** The resolved standard fields, as the queue carries them to the worker. */
-export const imageOptionsSchema = z.object({
-  outputFormat: z.enum(OUTPUT_FORMATS),
-  /** 0–100, jpeg and webp only; the encoder's quality (OpenAI's default is 100). */
-  outputCompression: z.number().int().min(0).max(100).optional(),
-  background: z.enum(BACKGROUNDS).optional(),
-  quality: z.enum(QUALITIES).optional(),
-  style: z.enum(STYLES).optional(),
-  moderation: z.enum(MODERATIONS).optional(),
-  inputFidelity: z.enum(INPUT_FIDELITIES).optional(),
-  user: z.string().optional(),
-  safetyIdentifier: z.string().optional(),
-});
-export type ImageOptions = z.infer<typeof imageOptionsSchema>;
-
 const fieldsSchema = z.object({
   output_format: z.enum(OUTPUT_FORMATS, { error: "output_format must be one of: png, jpeg, webp" }).nullish(),
   output_compression: z

@@ -1,15 +1,16 @@
 import { z } from "zod";
 import type { ModelCatalog } from "../catalog/load.js";
 import type { ModelCard, ParameterSpec } from "../catalog/schema.js";
+import { imagesResponseMetadataSchema, RESPONSE_FORMATS, type ResponseFormat } from "../basics/images.js";
+import { parseOrInvalid } from "../errors/invalid-payload.js";
 import { ServiceError } from "../errors/service-error.js";
-import { parseImageOptions, STANDARD_FIELDS, type ImageOptions } from "./image-options.js";
+import type { ImageOptions } from "../basics/image-options.js";
+import { parseImageOptions, STANDARD_FIELDS } from "./image-options.js";
 
 /**
  * `POST /v1/images/generations`, OpenAI's wire shape. Fields every model takes
  * are checked here; anything else must be declared on the model's card.
  */
-export const RESPONSE_FORMATS = ["url", "b64_json"] as const;
-export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 /** Fields common to every model. `null` means "use the default", as in OpenAI's SDKs. */
 const commonFieldsSchema = z.object({
@@ -71,9 +72,7 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
     if (!spec) {
       throw invalid(`Unrecognized request argument supplied: ${name}. Model '${card.id}' does not accept it.`, name);
     }
-    const parsed = parameterSchema(name, spec).safeParse(value);
-    if (!parsed.success) throw invalid(parsed.error.issues[0]?.message ?? `${name} is invalid`, name);
-    parameters[name] = parsed.data;
+    parameters[name] = parseOrInvalid(parameterSchema(name, spec), value, { fallbackMessage: `${name} is invalid`, param: name });
   }
   return parameters;
 }
@@ -91,13 +90,7 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
     throw invalid("The request body must be a JSON object.", null);
   }
   const record = body as Record<string, unknown>;
-  const common = commonFieldsSchema.safeParse(record);
-  if (!common.success) {
-    const issue = common.error.issues[0];
-    const param = typeof issue?.path[0] === "string" ? issue.path[0] : null;
-    throw invalid(issue?.message ?? "The request body is invalid.", param);
-  }
-  const fields = common.data;
+  const fields = parseOrInvalid(commonFieldsSchema, record, { fallbackMessage: "The request body is invalid." });
 
   const card = catalog.get(fields.model);
   if (!card) {
@@ -139,24 +132,9 @@ export const imageDatumSchema = z.object({
   revised_prompt: z.string().optional(),
 });
 
-/** Token counts, only when the upstream reported them (OpenAI's ImagesResponse.usage). */
-export const imageUsageSchema = z.object({
-  input_tokens: z.number().int().nonnegative(),
-  output_tokens: z.number().int().nonnegative(),
-  total_tokens: z.number().int().nonnegative(),
-  input_tokens_details: z.object({ image_tokens: z.number().int().nonnegative(), text_tokens: z.number().int().nonnegative() }).optional(),
-});
-export type ImageUsage = z.infer<typeof imageUsageSchema>;
-
 /** OpenAI's ImagesResponse: metadata fields appear only when known. */
-export const imagesResponseSchema = z.object({
+export const imagesResponseSchema = imagesResponseMetadataSchema.extend({
   created: z.number().int(),
   data: z.array(imageDatumSchema),
-  size: z.string().optional(),
-  output_format: z.enum(["png", "jpeg", "webp"]).optional(),
-  quality: z.string().optional(),
-  background: z.enum(["transparent", "opaque"]).optional(),
-  safety_identifier: z.string().optional(),
-  usage: imageUsageSchema.optional(),
 });
 export type ImagesResponse = z.infer<typeof imagesResponseSchema>;

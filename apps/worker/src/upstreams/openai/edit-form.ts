@@ -1,5 +1,5 @@
 import type { UpstreamImageRequest } from "../upstream.js";
-import { openAiStandardFields } from "./client.js";
+import { openAiStandardFields } from "./standard-fields.js";
 
 const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 

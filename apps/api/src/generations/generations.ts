@@ -1,0 +1,62 @@
+import { createBatchRecords, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+import type { Redis } from "ioredis";
+import type { ApiMetrics } from "../metrics.js";
+import type { QueueHandles } from "../queues.js";
+import type { RateLimiter } from "../rate-limit.js";
+import { imagesGenerationsRouter } from "../routes/images-generations.js";
+import { createCompletionHub } from "./completion-hub.js";
+import { createGenerationService } from "./generation-service.js";
+import { bullGenerationJobQueue } from "./job-queue.js";
+import { createGenerationJobs } from "./jobs.js";
+
+/**
+ * The composition root of image generation: its records, idempotency keys,
+ * polled jobs, the completion hub and the service that decides how each
+ * request runs, and the router that serves them. main.ts builds it once.
+ */
+export function createGenerations(deps: {
+  /** The fail-fast producer connection. */
+  redis: Redis;
+  prefix: string;
+  queues: QueueHandles;
+  store: ImageStore;
+  rateLimiter: RateLimiter;
+  metrics: ApiMetrics;
+  log: Logger;
+  settings: {
+    /** How long an async job may wait in the queue before it expires. */
+    asyncJobTtlMs: number;
+    urlTtlSeconds: number;
+    maxBodyBytes: number;
+  };
+}) {
+  const { redis, prefix, queues } = deps;
+  const records = createGenerationRecords(redis, prefix);
+  const webhooks = createWebhookEmitter({ queue: queues.webhooks, generations: records, batches: createBatchRecords(redis, prefix) });
+  const jobs = createGenerationJobs({ records, queue: queues.generate, redis, store: deps.store, webhooks, urlTtlSeconds: deps.settings.urlTtlSeconds });
+  const hub = createCompletionHub(queues.generateEvents, (waiting) => deps.metrics.syncWaiters.set(waiting));
+  const service = createGenerationService({
+    queue: bullGenerationJobQueue(queues.generate),
+    hub,
+    records,
+    idempotency: createIdempotency(redis, prefix),
+    findJob: jobs.find,
+    asyncJobTtlMs: deps.settings.asyncJobTtlMs,
+  });
+  const router = imagesGenerationsRouter({
+    generations: service,
+    jobs,
+    store: deps.store,
+    rateLimiter: deps.rateLimiter,
+    urlTtlSeconds: deps.settings.urlTtlSeconds,
+    maxBodyBytes: deps.settings.maxBodyBytes,
+  });
+  return {
+    router,
+    service,
+    /** Stops waiting on completion events; in-flight waits end as timed out. */
+    close: () => hub.close(),
+  };
+}
+export type Generations = ReturnType<typeof createGenerations>;
