@@ -6,6 +6,8 @@
 export interface ImageStore {
   readonly driver: "fs" | "s3";
   put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Stores a file from local disk, streamed: an edit's inputs may be tens of megabytes each. */
+  putFile(key: string, path: string, contentType: string): Promise<void>;
   get(key: string): Promise<Buffer>;
   /** Removes an image; a key that does not exist is not an error (deletes are retried and repeated). */
   delete(key: string): Promise<void>;

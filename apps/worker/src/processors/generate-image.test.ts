@@ -47,6 +47,9 @@ function fakeStore(failOnIndex?: number) {
       }
       objects.set(key, body);
     },
+    putFile: async () => {
+      throw new Error("not used here");
+    },
     get: async (key) => objects.get(key)!,
     delete: async (key) => void objects.delete(key),
     signedUrl: async (key) => key,
