@@ -9,6 +9,7 @@ export * from "./catalog/schema.js";
 export * from "./catalog/load.js";
 export * from "./wire/images.js";
 export * from "./wire/image-options.js";
+export * from "./wire/image-edits.js";
 export * from "./wire/models.js";
 export * from "./queues/generate-image.js";
 export * from "./logger.js";

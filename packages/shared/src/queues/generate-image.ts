@@ -23,6 +23,10 @@ export const JOB_PRIORITY = {
 } as const;
 export type JobKind = keyof typeof JOB_PRIORITY;
 
+/** An edit's input image or mask in the image store. */
+export const storedInputSchema = z.object({ key: z.string().min(1), contentType: z.string() });
+export type StoredInput = z.infer<typeof storedInputSchema>;
+
 export const generateImagePayloadSchema = z.object({
   /** Our request id; also the job id, so one request is never queued twice. */
   requestId: z.string().min(1),
@@ -36,6 +40,13 @@ export const generateImagePayloadSchema = z.object({
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** OpenAI's standard fields; absent on jobs queued before they existed (PNG, model defaults). */
   options: imageOptionsSchema.optional(),
+  /** Set for an edit: where its inputs wait in storage (keys, never the bytes). */
+  edit: z
+    .object({
+      images: z.array(storedInputSchema).min(1).max(16),
+      mask: storedInputSchema.optional(),
+    })
+    .optional(),
   /** Epoch ms after which nobody wants the result: the worker skips or aborts. */
   deadlineAt: z.number().int(),
   /** Keep the outcome in a generation record that callers can poll (async, `Prefer: wait`, Idempotency-Key). */

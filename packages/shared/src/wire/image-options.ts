@@ -48,7 +48,7 @@ function invalid(message: string, param: string): ServiceError {
  */
 export function parseImageOptions(body: Record<string, unknown>, card: ModelCard, context: { edit: boolean; user: string | undefined }): ImageOptions {
   // Fields the card declares as its own parameters are the card's business.
-  const own = Object.fromEntries(Object.entries(body).filter(([name]) => STANDARD_FIELDS.has(name) && card.parameters[name] === undefined));
+  const own = Object.fromEntries(Object.entries(body).filter(([name]) => STANDARD_FIELDS.has(name) && !Object.hasOwn(card.parameters, name)));
   const parsed = fieldsSchema.safeParse(own);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -67,7 +67,8 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
   const parameters: ModelParameters = {};
   for (const [name, value] of Object.entries(body)) {
     if (COMMON_FIELDS.has(name) || value === null) continue;
-    const spec = card.parameters[name];
+    // Own properties only: a field named __proto__ or constructor is not a declared parameter.
+    const spec = Object.hasOwn(card.parameters, name) ? card.parameters[name] : undefined;
     if (!spec && STANDARD_FIELDS.has(name)) continue;
     if (!spec) {
       throw invalid(`Unrecognized request argument supplied: ${name}. Model '${card.id}' does not accept it.`, name);
@@ -77,14 +78,42 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
   return parameters;
 }
 
+/** The model a request names, or model_not_found (also for models outside the caller's workspace). */
+export function findModel(catalog: ModelCatalog, model: string): ModelCard {
+  const card = catalog.get(model);
+  if (!card) {
+    throw new ServiceError("model_not_found", `The model '${model}' does not exist or you do not have access to it.`, { param: "model" });
+  }
+  return card;
+}
+
+/** Which endpoint asked: generations, or edits with what the caller uploaded. */
+export type ImageRequestMode = { kind: "generation" } | { kind: "edit"; imageCount: number; hasMask: boolean };
+
+function checkCapabilities(card: ModelCard, mode: ImageRequestMode): void {
+  if (mode.kind === "generation") {
+    if (!card.capabilities.generations) throw invalid(`Model '${card.id}' only edits images; use POST /v1/images/edits.`, "model");
+    return;
+  }
+  const edits = card.capabilities.edits;
+  if (edits === undefined) throw invalid(`Model '${card.id}' cannot edit images; GET /v1/models says which models can.`, "model");
+  if (mode.imageCount > edits.maxInputImages) {
+    throw invalid(`Model '${card.id}' takes at most ${edits.maxInputImages} input image(s); ${mode.imageCount} were sent.`, "image");
+  }
+  if (mode.hasMask && !edits.mask) throw invalid(`Model '${card.id}' cannot take a mask.`, "mask");
+}
+
 /**
  * Validates a request body against the common schema and the model's card.
  * Throws a ServiceError naming the offending field; order matches what a
  * caller fixes first (shape, then model, then model-specific limits).
+ * `sizeIsAuto` says the caller left the size to the model (edits then
+ * prefer the input's own size).
  */
-export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog): {
+export function parseImageRequestBody(body: unknown, catalog: ModelCatalog, mode: ImageRequestMode): {
   request: ImageGenerationRequest;
   card: ModelCard;
+  sizeIsAuto: boolean;
 } {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("The request body must be a JSON object.", null);
@@ -92,12 +121,8 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
   const record = body as Record<string, unknown>;
   const fields = parseOrInvalid(commonFieldsSchema, record, { fallbackMessage: "The request body is invalid." });
 
-  const card = catalog.get(fields.model);
-  if (!card) {
-    throw new ServiceError("model_not_found", `The model '${fields.model}' does not exist or you do not have access to it.`, {
-      param: "model",
-    });
-  }
+  const card = findModel(catalog, fields.model);
+  checkCapabilities(card, mode);
   if (fields.prompt.length > card.max_prompt_length) {
     throw invalid(`prompt must be at most ${card.max_prompt_length} characters for model '${card.id}'.`, "prompt");
   }
@@ -113,6 +138,7 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
 
   return {
     card,
+    sizeIsAuto: fields.size === "auto" || fields.size == null,
     request: {
       model: card.id,
       prompt: fields.prompt,
@@ -121,9 +147,15 @@ export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog
       responseFormat: fields.response_format ?? "url",
       user: fields.user ?? undefined,
       parameters: validateParameters(record, card),
-      options: parseImageOptions(record, card, { edit: false, user: fields.user ?? undefined }),
+      options: parseImageOptions(record, card, { edit: mode.kind === "edit", user: fields.user ?? undefined }),
     },
   };
+}
+
+/** `POST /v1/images/generations` (and each line of a batch). */
+export function parseImageGenerationRequest(body: unknown, catalog: ModelCatalog): { request: ImageGenerationRequest; card: ModelCard } {
+  const { request, card } = parseImageRequestBody(body, catalog, { kind: "generation" });
+  return { request, card };
 }
 
 export const imageDatumSchema = z.object({
