@@ -15,6 +15,7 @@ import type { WorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 import { putDurably } from "../storage/durable-put.js";
+import { loadEditInputs } from "../images/edit-inputs.js";
 import { finishImages } from "../images/finish-images.js";
 
 export interface GenerateImageDeps {
@@ -108,7 +109,12 @@ async function run(job: Job, token: string | undefined, payload: GenerateImagePa
     throw new ServiceError("model_not_found", `The model '${payload.model}' is not served by this deployment.`, { param: "model" });
   }
   const outcome = await deps.router
-    .generate(card, { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters, options: payload.options }, payload.deadlineAt, log)
+    .generate(
+      card,
+      { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters, options: payload.options, edit: await loadEditInputs(deps.store, payload.edit) },
+      payload.deadlineAt,
+      log,
+    )
     .catch((error: unknown) => (error instanceof NoHealthyUpstreamError ? deferOrFail(job, token, payload, error, deps, log) : Promise.reject(error)));
   if (outcome.images.length < payload.n) {
     throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
