@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       asyncJobTtlMs: config.ASYNC_JOB_TTL_SECONDS * 1000,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
+      editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
     },
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });

@@ -18,7 +18,7 @@ import type { CompletionHub, JobOutcome } from "./completion-hub.js";
 import type { GenerationJobQueue } from "./job-queue.js";
 import type { Preferences } from "./prefer.js";
 
-/** One accepted `POST /v1/images/generations`, after validation and admission. */
+/** One accepted `POST /v1/images/generations` or `/v1/images/edits`, after validation and admission. */
 export interface GenerationSubmission {
   workspaceId: string;
   /** The HTTP request's id: a plain synchronous call's job id. */
@@ -30,6 +30,8 @@ export interface GenerationSubmission {
   /** The body as the caller sent it: an Idempotency-Key replays only the same body. */
   idempotencyBody: string;
   webhookUrl: string | undefined;
+  /** An edit's inputs, already in storage (POST /v1/images/edits). */
+  edit?: GenerateImagePayload["edit"];
   /** Aborts when the caller hangs up. */
   clientGone: AbortSignal;
   log: Logger;
@@ -194,6 +196,7 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         responseFormat: request.responseFormat,
         parameters: request.parameters,
         options: request.options,
+        ...(submission.edit === undefined ? {} : { edit: submission.edit }),
         deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
         ...(retain ? { retain: true } : {}),
       };

@@ -4,6 +4,8 @@ import type { Redis } from "ioredis";
 import type { ApiMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
+import { Router } from "express";
+import { imagesEditsRouter } from "../routes/images-edits.js";
 import { imagesGenerationsRouter } from "../routes/images-generations.js";
 import { createCompletionHub } from "./completion-hub.js";
 import { createGenerationService } from "./generation-service.js";
@@ -29,6 +31,8 @@ export function createGenerations(deps: {
     asyncJobTtlMs: number;
     urlTtlSeconds: number;
     maxBodyBytes: number;
+    /** Largest single input image or mask of an edit. */
+    editMaxImageBytes: number;
   };
 }) {
   const { redis, prefix, queues } = deps;
@@ -44,14 +48,12 @@ export function createGenerations(deps: {
     findJob: jobs.find,
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
   });
-  const router = imagesGenerationsRouter({
-    generations: service,
-    jobs,
-    store: deps.store,
-    rateLimiter: deps.rateLimiter,
-    urlTtlSeconds: deps.settings.urlTtlSeconds,
-    maxBodyBytes: deps.settings.maxBodyBytes,
-  });
+  const routeDeps = { generations: service, jobs, store: deps.store, rateLimiter: deps.rateLimiter, urlTtlSeconds: deps.settings.urlTtlSeconds };
+  // Edits run through the same service: same queue, Prefer, Idempotency-Key and webhooks.
+  const router: Router = Router().use(
+    imagesGenerationsRouter({ ...routeDeps, maxBodyBytes: deps.settings.maxBodyBytes }),
+    imagesEditsRouter({ ...routeDeps, maxImageBytes: deps.settings.editMaxImageBytes }),
+  );
   return {
     router,
     service,

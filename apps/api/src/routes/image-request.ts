@@ -1,0 +1,52 @@
+import { ServiceError } from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+import type { Response } from "express";
+import type { SubmitOutcome } from "../generations/generation-service.js";
+import type { GenerationJobs } from "../generations/jobs.js";
+import { renderImages } from "../generations/render.js";
+
+/** What POST /v1/images/generations and /v1/images/edits share around the generation service. */
+
+/** How long past the model's deadline a concurrency slot stays leased if this process dies holding it. */
+export const SLOT_LEASE_MARGIN_MS = 10_000;
+
+/**
+ * `webhook_url` is ours, not a model parameter: take it out of the body
+ * before the model's card checks the rest. It only makes sense for a job
+ * that is polled, i.e. with `Prefer: respond-async`.
+ */
+export function takeWebhookUrl(body: unknown, respondAsync: boolean): { webhookUrl: string | undefined; body: unknown } {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !Object.hasOwn(body, "webhook_url")) return { webhookUrl: undefined, body };
+  const { webhook_url: webhookUrl, ...rest } = body as Record<string, unknown>;
+  if (webhookUrl === undefined || webhookUrl === null) return { webhookUrl: undefined, body: rest };
+  if (!respondAsync) throw new ServiceError("invalid_payload", "webhook_url needs the header 'Prefer: respond-async'.", { param: "webhook_url" });
+  if (typeof webhookUrl !== "string" || !URL.canParse(webhookUrl) || !/^https?:$/.test(new URL(webhookUrl).protocol)) {
+    throw new ServiceError("invalid_payload", "webhook_url must be an http(s) URL.", { param: "webhook_url" });
+  }
+  return { webhookUrl, body: rest };
+}
+
+/** Aborts when the caller hangs up before we answered. */
+export function clientGoneSignal(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/**
+ * Answers a submitted request: the images (200), or the job to poll (202,
+ * at its one address whichever endpoint created it).
+ */
+export function createOutcomeRenderer(deps: { jobs: GenerationJobs; store: ImageStore; urlTtlSeconds: number }) {
+  return async function render(res: Response, workspaceId: string, outcome: SubmitOutcome): Promise<void> {
+    if (outcome.replayed) res.setHeader("idempotent-replayed", "true");
+    if (outcome.status === "done") {
+      return void res.json(await renderImages(outcome.result, outcome.responseFormat, deps.store, deps.urlTtlSeconds));
+    }
+    if (outcome.preferenceApplied) res.setHeader("preference-applied", outcome.preferenceApplied);
+    const job = await deps.jobs.describe(await deps.jobs.find(outcome.jobId, workspaceId));
+    res.status(202).location(`/v1/images/generations/${outcome.jobId}`).json(job);
+  };
+}

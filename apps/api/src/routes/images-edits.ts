@@ -1,0 +1,77 @@
+import { parseImageEditRequest } from "@imagegen/shared";
+import type { ImageStore } from "@imagegen/storage";
+import { Router } from "express";
+import { receiveEditUpload } from "../edits/receive-upload.js";
+import { storeEditInputs } from "../edits/store-inputs.js";
+import { validateEditInputs } from "../edits/validate-inputs.js";
+import type { GenerationService } from "../generations/generation-service.js";
+import type { GenerationJobs } from "../generations/jobs.js";
+import { parsePrefer } from "../generations/prefer.js";
+import { principalOf } from "../middleware/locals.js";
+import type { RateLimiter } from "../rate-limit.js";
+import { clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, takeWebhookUrl } from "./image-request.js";
+
+export interface ImagesEditsDeps {
+  generations: GenerationService;
+  jobs: GenerationJobs;
+  store: ImageStore;
+  rateLimiter: RateLimiter;
+  urlTtlSeconds: number;
+  /** Largest single input image or mask (EDIT_MAX_IMAGE_BYTES). */
+  maxImageBytes: number;
+}
+
+/**
+ * POST /v1/images/edits (OpenAI's CreateImageEditRequest, multipart):
+ * spool → parse fields → decode inputs → admit → store inputs → submit →
+ * render. It runs through the same generation service as generations, so
+ * `Prefer`, Idempotency-Key and webhooks behave the same; only what is
+ * checked and where the inputs wait differ.
+ */
+export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
+  const router = Router();
+  const render = createOutcomeRenderer(deps);
+
+  router.post("/v1/images/edits", async (req, res) => {
+    const principal = principalOf(res);
+    const prefer = parsePrefer(req.headers.prefer);
+    const upload = await receiveEditUpload(req, deps.maxImageBytes);
+    // The spooled copies go once the request is answered or abandoned.
+    res.on("close", () => void upload.discard());
+
+    const { webhookUrl } = takeWebhookUrl(upload.fields, prefer.respondAsync);
+    const { webhook_url: _webhookUrl, ...fields } = upload.fields;
+    const parsed = parseImageEditRequest(fields, { imageCount: upload.images.length, hasMask: upload.mask !== undefined }, principal.catalog);
+    const inputs = await validateEditInputs(upload.images, upload.mask);
+    const { card } = parsed;
+    // Size left to the model: the input's own size when the model offers it.
+    const inputSize = `${inputs.images[0]!.width}x${inputs.images[0]!.height}`;
+    const request = parsed.sizeIsAuto && card.sizes.includes(inputSize) ? { ...parsed.request, size: inputSize } : parsed.request;
+
+    const admission = await deps.rateLimiter.admit(principal, {
+      requestId: res.locals.requestId,
+      images: request.n,
+      leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
+    });
+    res.set(admission.headers);
+    if (!admission.admitted) throw admission.error;
+    res.on("close", admission.release);
+
+    const edit = await storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId: res.locals.requestId, createdAt: new Date() });
+    const outcome = await deps.generations.submit({
+      workspaceId: principal.workspaceId,
+      requestId: res.locals.requestId,
+      request,
+      card,
+      prefer,
+      idempotencyKey: req.header("idempotency-key"),
+      idempotencyBody: `edit:${upload.digest}`,
+      webhookUrl,
+      edit,
+      clientGone: clientGoneSignal(res),
+      log: res.locals.log,
+    });
+    await render(res, principal.workspaceId, outcome);
+  });
+  return router;
+}

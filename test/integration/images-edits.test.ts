@@ -1,0 +1,138 @@
+import { toFile } from "openai";
+import { describe, expect, it } from "vitest";
+import { apiErrorOf } from "./support/api-error.js";
+import { openaiClient, suite } from "./support/context.js";
+import { pixelAt, redBlue, topHalfMask } from "./support/pictures.js";
+import { sizeOf } from "./support/png.js";
+
+/**
+ * POST /v1/images/edits through the official openai client. The simulated
+ * GPU inverts the colours where the mask is transparent (everywhere without
+ * a mask) and averages several inputs, so each assertion tells an edit of
+ * this input from a fresh generation.
+ */
+const client = () => openaiClient(suite().stacks.fs);
+const png = (bytes: Buffer, name = "in.png") => toFile(bytes, name, { type: "image/png" });
+const decoded = (b64: string | undefined) => Buffer.from(b64!, "base64");
+
+describe("image edits through the openai client", () => {
+  it("edits one image: the output is its input, inverted", async () => {
+    const result = await client().images.edit({ model: "test-sdxl", image: await png(redBlue(256)), prompt: "invert it", response_format: "b64_json" });
+    const out = decoded(result.data![0]!.b64_json);
+    // Size left out: the input's own size, which the model offers.
+    expect(sizeOf(out)).toBe("256x256");
+    expect(pixelAt(out, 10, 10)).toEqual([0, 255, 255]);
+    expect(pixelAt(out, 200, 10)).toEqual([255, 255, 0]);
+    expect(result).toMatchObject({ size: "256x256", output_format: "png" });
+  });
+
+  it("edits only where the mask is transparent", async () => {
+    const result = await client().images.edit({
+      model: "test-sdxl",
+      image: await png(redBlue(256)),
+      mask: await png(topHalfMask(256), "mask.png"),
+      prompt: "repaint the sky",
+      size: "256x256",
+      n: 2,
+      response_format: "b64_json",
+    });
+    expect(result.data).toHaveLength(2);
+    const out = decoded(result.data![1]!.b64_json);
+    expect(pixelAt(out, 10, 10)).toEqual([0, 255, 255]);
+    expect(pixelAt(out, 10, 200)).toEqual([255, 0, 0]);
+  });
+
+  it("takes several images as image[] and uses all of them", async () => {
+    const black = (await import("./support/pictures.js")).pngOf(256, 256, () => [0, 0, 0, 255]);
+    const result = await client().images.edit({
+      model: "test-sdxl",
+      image: [await png(redBlue(256), "a.png"), await png(black, "b.png")],
+      prompt: "blend",
+      response_format: "b64_json",
+    });
+    // (red + black) / 2, inverted.
+    expect(pixelAt(decoded(result.data![0]!.b64_json), 10, 10)).toEqual([127, 255, 255]);
+  });
+
+  it("serves an edit as a url link too", async () => {
+    const result = await client().images.edit({ model: "test-sdxl", image: await png(redBlue(256)), prompt: "link please" });
+    const response = await fetch(result.data![0]!.url!);
+    expect(response.headers.get("content-type")).toBe("image/png");
+    expect(pixelAt(Buffer.from(await response.arrayBuffer()), 10, 10)).toEqual([0, 255, 255]);
+  });
+
+  it.each([
+    ["test-webui", "A1111 img2img"],
+    ["test-cog", "Cog"],
+    ["test-comfy", "ComfyUI"],
+  ])("edits through %s (%s) with the mask honoured", async (model) => {
+    const result = await client().images.edit({
+      model,
+      image: await png(redBlue(256)),
+      mask: await png(topHalfMask(256), "mask.png"),
+      prompt: `repaint through ${model}`,
+      response_format: "b64_json",
+    });
+    const out = decoded(result.data![0]!.b64_json);
+    expect(pixelAt(out, 200, 10)).toEqual([255, 255, 0]);
+    expect(pixelAt(out, 200, 200)).toEqual([0, 0, 255]);
+  });
+
+  it("refuses an image that does not decode, naming image", async () => {
+    const error = await apiErrorOf(client().images.edit({ model: "test-sdxl", image: await png(Buffer.from("not a picture at all")), prompt: "p" }));
+    expect(error.status).toBe(400);
+    expect(error.param).toBe("image");
+    expect(error.code).toBe("invalid_payload");
+  });
+
+  it("refuses a truncated image, naming image", async () => {
+    const whole = redBlue(256);
+    const error = await apiErrorOf(client().images.edit({ model: "test-sdxl", image: await png(whole.subarray(0, Math.floor(whole.length / 2))), prompt: "p" }));
+    expect([error.status, error.param]).toEqual([400, "image"]);
+  });
+
+  it("refuses a mask of other dimensions, naming mask", async () => {
+    const error = await apiErrorOf(
+      client().images.edit({ model: "test-sdxl", image: await png(redBlue(256)), mask: await png(topHalfMask(128), "mask.png"), prompt: "p" }),
+    );
+    expect([error.status, error.param]).toEqual([400, "mask"]);
+    expect(error.message).toContain("128x128");
+  });
+
+  it("refuses a model that cannot edit, naming model and the reason", async () => {
+    const error = await apiErrorOf(client().images.edit({ model: "test-single", image: await png(redBlue(256)), prompt: "p" }));
+    expect([error.status, error.param]).toEqual([400, "model"]);
+    expect(error.message).toContain("cannot edit");
+  });
+
+  it("refuses more images than the model takes, naming image", async () => {
+    const images = await Promise.all([1, 2].map((index) => png(redBlue(64), `${index}.png`)));
+    const error = await apiErrorOf(client().images.edit({ model: "test-cog", image: images, prompt: "p" }));
+    expect([error.status, error.param]).toEqual([400, "image"]);
+  });
+
+  it("runs an edit asynchronously with Prefer: respond-async, and replays it with the same Idempotency-Key", async () => {
+    const form = async () => {
+      const body = new FormData();
+      body.append("model", "test-sdxl");
+      body.append("prompt", "async edit");
+      body.append("response_format", "b64_json");
+      body.append("image", new Blob([redBlue(256)], { type: "image/png" }), "in.png");
+      return body;
+    };
+    const headers = { authorization: `Bearer ${suite().apiKey}`, prefer: "respond-async", "idempotency-key": `edit-${Date.now()}` };
+    const first = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/edits`, { method: "POST", headers, body: await form() });
+    expect(first.status).toBe(202);
+    const job = (await first.json()) as { id: string };
+    const again = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/edits`, { method: "POST", headers, body: await form() });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await again.json()) as { id: string }).id).toBe(job.id);
+    let polled: { status: string; data?: { b64_json: string }[] } = { status: "queued" };
+    for (let attempt = 0; attempt < 100 && polled.status !== "succeeded"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      polled = (await (await fetch(`${suite().stacks.fs.apiUrl}${first.headers.get("location")}`, { headers })).json()) as typeof polled;
+    }
+    expect(polled.status).toBe("succeeded");
+    expect(pixelAt(decoded(polled.data![0]!.b64_json), 10, 10)).toEqual([0, 255, 255]);
+  });
+});
