@@ -70,7 +70,8 @@ describe("output formats and metadata", () => {
     ["a transparent JPEG", { output_format: "jpeg", background: "transparent" }, "background"],
     ["output_compression on PNG", { output_compression: 50 }, "output_compression"],
     ["a format OpenAI has but this service does not", { output_format: "gif" }, "output_format"],
-    ["stream on a model that cannot stream", { stream: false, partial_images: 2 }, "partial_images"],
+    ["partial_images without stream", { stream: false, partial_images: 2 }, "partial_images"],
+    ["stream with n above 1", { stream: true, n: 2 }, "n"],
   ])("refuses %s with 400 naming the field", async (_name, fields, param) => {
     const error = await apiErrorOf(client().images.generate({ model: "test-sdxl", prompt: "p", size: "256x256", ...(fields as object) }));
     expect([error.status, error.param]).toEqual([400, param]);

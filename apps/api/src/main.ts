@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer.close();
-      generations.close();
+      await generations.close();
       await queues.close();
       await Promise.allSettled([producer.quit(), eventsConnection.quit(), subscriber.quit()]);
       await telemetry.shutdown().catch(() => {});

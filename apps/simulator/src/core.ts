@@ -37,6 +37,10 @@ export interface SimCore {
    * generations take render's synchronous, cached path.
    */
   produce(request: GenerationRequest): EncodedImage[] | Promise<EncodedImage[]>;
+  /** The first image the request will produce, as PNG, not counted as delivered: what previews are made from. */
+  firstImage(request: GenerationRequest): Promise<Buffer>;
+  /** Requests between admission and answer, for A1111's progress endpoint (latest last). */
+  readonly running: Map<object, { request: GenerationRequest; startedAtMs: number; delayMs: number }>;
   /** Sequence number of the next garbage answer, so protocols alternate their lies. */
   nextGarbage(): number;
   revisedPrompt(request: GenerationRequest): string | null;
@@ -107,6 +111,11 @@ export function createSimCore(options: SimulatorOptions): SimCore {
     decideFault: (prompt) => injector.decide(faults, prompt),
     delayMs: (n) => options.latencyMs + Math.floor(jitterRandom() * (options.latencyJitterMs + 1)) + options.latencyPerImageMs * n,
     render,
+    running: new Map(),
+    async firstImage(request) {
+      if (request.edit !== undefined) return renderEdit(request.edit, request.width, request.height);
+      return imageSource.get(imageSeedFor(request.prompt, request.seed, 0, options.seed), request.width, request.height).bytes;
+    },
     produce(request) {
       if (request.edit === undefined && options.imageFormat === "png") return render(request);
       return produceSlowly(request);

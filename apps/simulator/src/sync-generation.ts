@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SimCore } from "./core.js";
 import { InvalidInputImageError } from "./edit-image.js";
 import type { Fault } from "./faults.js";
+import { streamImages } from "./streaming.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./http-io.js";
 import type { SyncDialect } from "./protocols/dialect.js";
 
@@ -104,7 +105,14 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
     }
 
     const delayMs = core.delayMs(request.n);
+    const { stream } = request;
+    if (stream !== undefined && fault === null && dialect.name.startsWith("openai")) return streamImages(res, core, { ...request, stream }, delayMs, release);
+    // A1111's progress endpoint shows what is running.
+    const running = { request, startedAtMs: Date.now(), delayMs };
+    core.running.set(running, running);
+    res.once("close", () => core.running.delete(running));
     const respond = () => {
+      core.running.delete(running);
       release();
       // Runs from a timer, outside the router's catch: never let a bug crash the server.
       answer(req, res, dialect, fault, request).catch((error: unknown) => {

@@ -7,6 +7,7 @@ import { createWorkerMetrics } from "./metrics.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { createBackgroundWork } from "./background-work.js";
 import { createGenerateImageProcessor } from "./processors/generate-image.js";
+import { createPartialPublisher } from "./streaming/partials.js";
 import { withOutcomeRecording } from "./processors/record-outcome.js";
 import { createWorkspaceWebhookSecrets } from "./webhooks/secrets.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
@@ -30,7 +31,15 @@ async function main(): Promise<void> {
     secrets: createWorkspaceWebhookSecrets({ redis: connection, prefix: config.QUEUE_PREFIX, fallback: config.WEBHOOK_SIGNING_SECRET }),
     log,
   });
-  const processor = withOutcomeRecording(createGenerateImageProcessor({ catalog, router, store, metrics, log, recoveryWaitMs: config.UPSTREAM_RECOVERY_WAIT_MS }), background.outcomeDeps);
+  const processor = withOutcomeRecording(createGenerateImageProcessor({
+      catalog,
+      router,
+      store,
+      metrics,
+      log,
+      recoveryWaitMs: config.UPSTREAM_RECOVERY_WAIT_MS,
+      partials: createPartialPublisher(connection, config.QUEUE_PREFIX),
+    }), background.outcomeDeps);
   const worker = new Worker(GENERATE_IMAGE_QUEUE, processor, {
     connection,
     prefix: config.QUEUE_PREFIX,

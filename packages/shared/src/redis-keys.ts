@@ -41,3 +41,12 @@ export type RecordKeys = ReturnType<typeof recordKeys>;
 
 /** How long finished records stay readable (async results, batches, files). */
 export const RECORD_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Pub/sub channel on which a worker relays a streaming job's partial images
+ * to the API replica holding the caller's connection. Pub/sub, not a key:
+ * partials are worth nothing to anyone who was not listening.
+ */
+export function partialImagesChannel(prefix: string, jobId: string): string {
+  return `${prefix}:partial-images:${jobId}`;
+}

@@ -55,6 +55,10 @@ models:
       strength: { type: number, minimum: 0, maximum: 1 }
     capabilities: { edits: { mask: true } }
     upstreams: [{ name: sim-a1111, protocol: a1111, base_url: "${simulatorUrls.healthy}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
+  - id: test-webui-sluggish
+    description: A1111 slow enough for its progress previews to become partial images.
+    sizes: ["256x256"]
+    upstreams: [{ name: sim-a1111-sluggish, protocol: a1111, base_url: "${simulatorUrls.sluggish}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
   - id: test-cog
     description: Edits through Cog image/mask inputs.
     sizes: ["256x256"]

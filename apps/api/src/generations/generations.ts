@@ -6,6 +6,7 @@ import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { Router } from "express";
 import { imagesEditsRouter } from "../routes/images-edits.js";
+import { createPartialRelay } from "../streaming/partial-relay.js";
 import { imagesGenerationsRouter } from "../routes/images-generations.js";
 import { createCompletionHub } from "./completion-hub.js";
 import { createGenerationService } from "./generation-service.js";
@@ -48,7 +49,8 @@ export function createGenerations(deps: {
     findJob: jobs.find,
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
   });
-  const routeDeps = { generations: service, jobs, store: deps.store, rateLimiter: deps.rateLimiter, urlTtlSeconds: deps.settings.urlTtlSeconds };
+  const relay = createPartialRelay({ redis, prefix, log: deps.log });
+  const routeDeps = { generations: service, jobs, relay, store: deps.store, rateLimiter: deps.rateLimiter, urlTtlSeconds: deps.settings.urlTtlSeconds };
   // Edits run through the same service: same queue, Prefer, Idempotency-Key and webhooks.
   const router: Router = Router().use(
     imagesGenerationsRouter({ ...routeDeps, maxBodyBytes: deps.settings.maxBodyBytes }),
@@ -58,7 +60,10 @@ export function createGenerations(deps: {
     router,
     service,
     /** Stops waiting on completion events; in-flight waits end as timed out. */
-    close: () => hub.close(),
+    close: async () => {
+      hub.close();
+      await relay.close();
+    },
   };
 }
 export type Generations = ReturnType<typeof createGenerations>;

@@ -1,7 +1,10 @@
-import { ServiceError } from "@imagegen/shared";
+import { ServiceError, wantsStream } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
-import type { SubmitOutcome } from "../generations/generation-service.js";
+import type { GenerationSubmission, SubmitOutcome, GenerationService } from "../generations/generation-service.js";
+import type { Preferences } from "../generations/prefer.js";
+import type { PartialRelay } from "../streaming/partial-relay.js";
+import { streamImages, type StreamKind } from "../streaming/image-stream.js";
 import type { GenerationJobs } from "../generations/jobs.js";
 import { renderImages } from "../generations/render.js";
 
@@ -49,4 +52,31 @@ export function createOutcomeRenderer(deps: { jobs: GenerationJobs; store: Image
     const job = await deps.jobs.describe(await deps.jobs.find(outcome.jobId, workspaceId));
     res.status(202).location(`/v1/images/generations/${outcome.jobId}`).json(job);
   };
+}
+
+/** `stream: true` answers now, on this connection: a job to poll would have nobody to stream to. */
+export function checkStreamPreferences(streaming: boolean, prefer: Preferences): void {
+  if (streaming && prefer.respondAsync) {
+    throw new ServiceError("invalid_payload", "stream: true cannot be combined with 'Prefer: respond-async'.", { param: "stream" });
+  }
+}
+
+/**
+ * Submits the request: as OpenAI's event stream when it asked for one, else
+ * answered by `render`.
+ */
+export async function submitAndAnswer(
+  res: Response,
+  deps: { generations: GenerationService; relay: PartialRelay; store: ImageStore },
+  kind: StreamKind,
+  submission: GenerationSubmission,
+  render: (res: Response, workspaceId: string, outcome: SubmitOutcome) => Promise<void>,
+): Promise<void> {
+  const { request } = submission;
+  if (!wantsStream(request.options)) return render(res, submission.workspaceId, await deps.generations.submit(submission));
+  // Streamed work runs as a plain synchronous call: withdrawn if the caller hangs up while it is queued.
+  const streamed = { ...submission, prefer: { respondAsync: false, waitSeconds: undefined } };
+  await streamImages(res, { relay: deps.relay, store: deps.store, log: submission.log }, { kind, jobId: submission.requestId, size: request.size, options: request.options }, () =>
+    deps.generations.submit(streamed),
+  );
 }

@@ -1,4 +1,4 @@
-import { parseImageEditRequest } from "@imagegen/shared";
+import { parseImageEditRequest, wantsStream } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { Router } from "express";
 import { receiveEditUpload } from "../edits/receive-upload.js";
@@ -9,10 +9,13 @@ import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
-import { clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, takeWebhookUrl } from "./image-request.js";
+import type { PartialRelay } from "../streaming/partial-relay.js";
+import { checkStreamPreferences, clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, submitAndAnswer, takeWebhookUrl } from "./image-request.js";
 
 export interface ImagesEditsDeps {
   generations: GenerationService;
+  /** Partial images of streaming requests, relayed from the workers. */
+  relay: PartialRelay;
   jobs: GenerationJobs;
   store: ImageStore;
   rateLimiter: RateLimiter;
@@ -42,6 +45,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     const { webhookUrl } = takeWebhookUrl(upload.fields, prefer.respondAsync);
     const { webhook_url: _webhookUrl, ...fields } = upload.fields;
     const parsed = parseImageEditRequest(fields, { imageCount: upload.images.length, hasMask: upload.mask !== undefined }, principal.catalog);
+    checkStreamPreferences(wantsStream(parsed.request.options), prefer);
     const inputs = await validateEditInputs(upload.images, upload.mask);
     const { card } = parsed;
     // Size left to the model: the input's own size when the model offers it.
@@ -58,7 +62,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     res.on("close", admission.release);
 
     const edit = await storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId: res.locals.requestId, createdAt: new Date() });
-    const outcome = await deps.generations.submit({
+    await submitAndAnswer(res, deps, "image_edit", {
       workspaceId: principal.workspaceId,
       requestId: res.locals.requestId,
       request,
@@ -70,8 +74,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
       edit,
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
-    });
-    await render(res, principal.workspaceId, outcome);
+    }, render);
   });
   return router;
 }

@@ -1,4 +1,4 @@
-import { parseImageGenerationRequest } from "@imagegen/shared";
+import { parseImageGenerationRequest, wantsStream } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { Router, json } from "express";
 import type { GenerationService } from "../generations/generation-service.js";
@@ -6,10 +6,13 @@ import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
 import type { RateLimiter } from "../rate-limit.js";
-import { clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, takeWebhookUrl } from "./image-request.js";
+import type { PartialRelay } from "../streaming/partial-relay.js";
+import { checkStreamPreferences, clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, submitAndAnswer, takeWebhookUrl } from "./image-request.js";
 
 export interface ImagesGenerationsDeps {
   generations: GenerationService;
+  /** Partial images of streaming requests, relayed from the workers. */
+  relay: PartialRelay;
   jobs: GenerationJobs;
   store: ImageStore;
   rateLimiter: RateLimiter;
@@ -28,6 +31,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const { webhookUrl, body } = takeWebhookUrl(req.body, prefer.respondAsync);
     // The workspace's view of the library: models outside it are model_not_found.
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
+    checkStreamPreferences(wantsStream(request.options), prefer);
 
     const admission = await deps.rateLimiter.admit(principal, {
       requestId: res.locals.requestId,
@@ -39,7 +43,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     // "close" fires after the response and when the caller hangs up: either way the slot frees.
     res.on("close", admission.release);
 
-    const outcome = await deps.generations.submit({
+    await submitAndAnswer(res, deps, "image_generation", {
       workspaceId: principal.workspaceId,
       requestId: res.locals.requestId,
       request,
@@ -50,8 +54,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       webhookUrl,
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
-    });
-    await render(res, principal.workspaceId, outcome);
+    }, render);
   });
 
   router.get("/v1/images/generations/:id", async (req, res) => {

@@ -29,10 +29,13 @@ function parseEdit(body: unknown): ParseResult {
   if (!files.success) return { ok: false, message: files.error.issues[0]?.message ?? "invalid files", param: "image" };
   const images = [...(files.data.image ? [files.data.image] : []), ...(files.data["image[]"] ?? [])];
   if (images.length === 0) return { ok: false, message: "image is required", param: "image" };
-  const fields = z.looseObject({ n: integerText("n"), seed: integerText("seed") }).safeParse(body);
+  const fields = z
+    .looseObject({ n: integerText("n"), seed: integerText("seed"), partial_images: integerText("partial_images"), stream: z.enum(["true", "false"]).optional() })
+    .safeParse(body);
   if (!fields.success) return { ok: false, message: fields.error.issues[0]?.message ?? "invalid field", param: String(fields.error.issues[0]?.path[0] ?? "") };
   const { image: _image, "image[]": _images, mask, ...text } = files.data;
-  const parsed = parseGenerationRequest({ ...text, n: fields.data.n, seed: fields.data.seed });
+  const { n, seed, partial_images: partialImages, stream } = fields.data;
+  const parsed = parseGenerationRequest({ ...text, n, seed, partial_images: partialImages, stream: stream === undefined ? undefined : stream === "true" });
   if (!parsed.ok) return parsed;
   return { ok: true, request: { ...parsed.request, edit: { images, mask } } };
 }

@@ -18,6 +18,14 @@ export interface UpstreamHttpOptions {
   maxResponseBytes?: number;
 }
 
+export interface StreamingReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Buffer>;
+  /** The whole body, for replies that turn out not to be a stream (errors, servers without streaming). */
+  text(): Promise<Buffer>;
+}
+
 export interface HttpReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -29,6 +37,11 @@ export interface UpstreamHttp {
   request(method: "GET" | "POST" | "PUT", path: string, signal: AbortSignal, json?: unknown): Promise<HttpReply>;
   /** POSTs a multipart/form-data body (uploads, OpenAI's image edits). */
   postForm(path: string, signal: AbortSignal, form: FormData): Promise<HttpReply>;
+  /**
+   * POSTs JSON or a form and hands back the reply's body as it arrives
+   * (server-sent events). The caller must read or destroy the body.
+   */
+  postStreaming(path: string, signal: AbortSignal, body: unknown): Promise<StreamingReply>;
   close(): Promise<void>;
 }
 
@@ -63,15 +76,37 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     }
   }
 
+  async function encode(body: unknown): Promise<{ contentType: string; bytes: string | Buffer }> {
+    if (!(body instanceof FormData)) return { contentType: "application/json", bytes: JSON.stringify(body) };
+    // The platform's encoder picks the boundary; the body is sized once, so the server sees a Content-Length.
+    const encoded = new Response(body);
+    return { contentType: encoded.headers.get("content-type") ?? "multipart/form-data", bytes: Buffer.from(await encoded.arrayBuffer()) };
+  }
+
   return {
+    async postStreaming(path, signal, body) {
+      const encoded = await encode(body);
+      try {
+        const response = await pool.request({
+          method: "POST",
+          path: basePath + path,
+          headers: { ...headers, accept: "text/event-stream, application/json", "content-type": encoded.contentType },
+          body: encoded.bytes,
+          signal,
+        });
+        return {
+          status: response.statusCode,
+          headers: response.headers,
+          body: response.body,
+          text: async () => Buffer.from(await response.body.arrayBuffer()),
+        };
+      } catch (error) {
+        throw transportError(error, signal);
+      }
+    },
     request: (method, path, signal, json) =>
       send(method, path, signal, json === undefined ? undefined : { contentType: "application/json", bytes: JSON.stringify(json) }),
-    async postForm(path, signal, form) {
-      // The platform's encoder picks the boundary; the body is sized once, so the server sees a Content-Length.
-      const encoded = new Response(form);
-      const bytes = Buffer.from(await encoded.arrayBuffer());
-      return send("POST", path, signal, { contentType: encoded.headers.get("content-type") ?? "multipart/form-data", bytes });
-    },
+    postForm: async (path, signal, form) => send("POST", path, signal, await encode(form)),
     async close() {
       await pool.close();
     },

@@ -14,6 +14,14 @@ export interface UpstreamImageRequest {
   options?: UpstreamOptions | undefined;
   /** Set for an edit: the caller's images (and mask), read back from storage. */
   edit?: EditInputs | undefined;
+  /** Set when the caller streams: where the upstream's previews go, if its protocol has them. */
+  partials?: UpstreamPartials | undefined;
+}
+
+/** A streaming caller's partial images: adapters hand each upstream preview to `emit`, at most `count`. */
+export interface UpstreamPartials {
+  count: number;
+  emit(image: Buffer): void;
 }
 
 export interface InputImage {

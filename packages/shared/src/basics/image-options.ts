@@ -27,5 +27,7 @@ export const imageOptionsSchema = z.object({
   inputFidelity: z.enum(INPUT_FIDELITIES).optional(),
   user: z.string().optional(),
   safetyIdentifier: z.string().optional(),
+  /** Set when the caller streams (`stream: true`): how many partial images it wants (0–3). */
+  partialImages: z.number().int().min(0).max(3).optional(),
 });
 export type ImageOptions = z.infer<typeof imageOptionsSchema>;

@@ -109,3 +109,19 @@ export function decodeFailure(failedReason: string | undefined): Failure {
 export function failureToError(failedReason: string | undefined): ServiceError {
   return fromFailure(decodeFailure(failedReason));
 }
+
+/**
+ * One partial image relayed from the worker to the API through Redis
+ * pub/sub (never through the job's return value). Bounded: a preview larger
+ * than MAX_PARTIAL_IMAGE_BYTES is not relayed.
+ */
+export const MAX_PARTIAL_IMAGE_BYTES = 4 * 1024 * 1024;
+export const partialImageMessageSchema = z.object({
+  /** 0-based, as OpenAI's partial_image_index. */
+  index: z.number().int().min(0),
+  /** Base64 of the preview, in the caller's output format. */
+  b64: z.string().max(Math.ceil(MAX_PARTIAL_IMAGE_BYTES / 3) * 4),
+  size: z.string(),
+  createdAt: z.number().int(),
+});
+export type PartialImageMessage = z.infer<typeof partialImageMessageSchema>;

@@ -34,6 +34,11 @@ const fieldsSchema = z.object({
     .max(3, "partial_images must be an integer from 0 to 3")
     .nullish(),
 });
+/** Whether the caller asked for a text/event-stream answer. */
+export function wantsStream(options: ImageOptions): boolean {
+  return options.partialImages !== undefined;
+}
+
 /** Names handled here unless the card declares them as its own parameters. */
 export const STANDARD_FIELDS: ReadonlySet<string> = new Set(Object.keys(fieldsSchema.shape));
 
@@ -75,10 +80,7 @@ export function parseImageOptions(body: Record<string, unknown>, card: ModelCard
   if (fields.input_fidelity != null && !context.edit) {
     throw invalid("input_fidelity applies to image edits only.", "input_fidelity");
   }
-  if (fields.stream === true) {
-    throw invalid(`Streaming is not available for model '${card.id}'; leave stream out or set it to false.`, "stream");
-  }
-  if (fields.partial_images != null && fields.partial_images > 0) {
+  if (fields.partial_images != null && fields.partial_images > 0 && fields.stream !== true) {
     throw invalid("partial_images needs stream: true.", "partial_images");
   }
 
@@ -89,6 +91,7 @@ export function parseImageOptions(body: Record<string, unknown>, card: ModelCard
   if (fields.style != null) options.style = fields.style;
   if (fields.moderation != null) options.moderation = fields.moderation;
   if (fields.input_fidelity != null) options.inputFidelity = fields.input_fidelity;
+  if (fields.stream === true) options.partialImages = fields.partial_images ?? 0;
   if (context.user !== undefined) options.user = context.user;
   // OpenAI's effective identifier: safety_identifier when given and non-empty, else the deprecated user.
   const safetyIdentifier = fields.safety_identifier || context.user;

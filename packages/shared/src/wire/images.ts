@@ -130,6 +130,9 @@ export function parseImageRequestBody(body: unknown, catalog: ModelCatalog, mode
   if (n > card.max_n) {
     throw invalid(`n must be at most ${card.max_n} for model '${card.id}'.`, "n");
   }
+  if (n > 1 && record.stream === true) {
+    throw invalid("stream: true streams one image; ask for n: 1, or leave stream out for several.", "n");
+  }
   // "auto" is OpenAI's "let the model choose": the card's default size.
   const size = fields.size === "auto" || fields.size == null ? card.default_size : fields.size;
   if (!card.sizes.includes(size)) {

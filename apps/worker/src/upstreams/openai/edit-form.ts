@@ -8,7 +8,10 @@ const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "imag
  * `image[]` for several (what the official SDKs send), `mask`, and every
  * other field as text.
  */
-export function openAiEditForm(request: UpstreamImageRequest & { edit: NonNullable<UpstreamImageRequest["edit"]> }): FormData {
+export function openAiEditForm(
+  request: UpstreamImageRequest & { edit: NonNullable<UpstreamImageRequest["edit"]> },
+  streaming?: { partial_images: number },
+): FormData {
   const form = new FormData();
   const { images, mask } = request.edit;
   const field = images.length === 1 ? "image" : "image[]";
@@ -24,6 +27,7 @@ export function openAiEditForm(request: UpstreamImageRequest & { edit: NonNullab
     n: request.n,
     size: request.size,
     response_format: "b64_json",
+    ...(streaming === undefined ? {} : { stream: true, ...streaming }),
   };
   for (const [name, value] of Object.entries(text)) form.append(name, String(value));
   return form;
