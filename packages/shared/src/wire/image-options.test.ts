@@ -69,6 +69,12 @@ describe("OpenAI's standard fields", () => {
     expect(request.parameters).toEqual({});
   });
 
+  it("takes stream: true with partial_images for any model (partials come where its upstream has previews)", () => {
+    expect(parse({ model: "mixed", stream: true, partial_images: 2 }).options.partialImages).toBe(2);
+    expect(parse({ model: "webui", stream: true }).options.partialImages).toBe(0);
+    expect(parse({ model: "webui", stream: false }).options.partialImages).toBeUndefined();
+  });
+
   it("prefers safety_identifier over the deprecated user, as OpenAI does", () => {
     expect(parse({ model: "gateway", user: "u", safety_identifier: "s" }).options.safetyIdentifier).toBe("s");
     expect(parse({ model: "gateway", user: "u", safety_identifier: "" }).options.safetyIdentifier).toBe("u");
@@ -98,6 +104,8 @@ describe("OpenAI's standard fields", () => {
     ["input_fidelity on a generation", { model: "gateway", input_fidelity: "high" }, "input_fidelity"],
     ["partial_images without stream", { model: "gateway", partial_images: 2 }, "partial_images"],
     ["a non-boolean stream", { model: "gateway", stream: "yes" }, "stream"],
+    ["more than 3 partial images", { model: "gateway", stream: true, partial_images: 4 }, "partial_images"],
+    ["stream with n above 1", { model: "gateway", stream: true, n: 2 }, "n"],
   ])("refuses %s with 400 naming the field", (_name, body, param) => {
     const error = refusal(body);
     expect(error.status).toBe(400);
