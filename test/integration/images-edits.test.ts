@@ -135,4 +135,55 @@ describe("image edits through the openai client", () => {
     expect(polled.status).toBe("succeeded");
     expect(pixelAt(decoded(polled.data![0]!.b64_json), 10, 10)).toEqual([0, 255, 255]);
   });
+
+  describe("hostile callers", () => {
+    const url = () => `${suite().stacks.fs.apiUrl}/v1/images/edits`;
+    const auth = () => ({ authorization: `Bearer ${suite().apiKey}` });
+    const formWith = (extra: (form: FormData) => void) => {
+      const form = new FormData();
+      form.append("model", "test-sdxl");
+      form.append("prompt", "p");
+      form.append("image", new Blob([redBlue(64)], { type: "image/png" }), "in.png");
+      extra(form);
+      return form;
+    };
+    const errorOf = async (response: Response) => ({ status: response.status, error: ((await response.json()) as { error: { param: string | null; code: string } }).error });
+
+    it.each([
+      ["a field named __proto__", (form: FormData) => form.append("__proto__", "x"), "__proto__"],
+      ["a field named constructor", (form: FormData) => form.append("constructor", "1"), "constructor"],
+      ["an unexpected file field", (form: FormData) => form.append("picture", new Blob([redBlue(8)]), "x.png"), "picture"],
+      ["two masks", (form: FormData) => {
+        form.append("mask", new Blob([topHalfMask(64)]), "a.png");
+        form.append("mask", new Blob([topHalfMask(64)]), "b.png");
+      }, "mask"],
+      ["an empty image", (form: FormData) => form.set("image", new Blob([]), "empty.png"), "image"],
+    ])("answers %s with 400 naming it, not a crash", async (_name, extra, param) => {
+      const answer = await errorOf(await fetch(url(), { method: "POST", headers: auth(), body: formWith(extra) }));
+      expect(answer.status).toBe(400);
+      expect(answer.error).toMatchObject({ code: "invalid_payload", param });
+    });
+
+    it("refuses a JSON body with 400", async () => {
+      const answer = await errorOf(await fetch(url(), { method: "POST", headers: { ...auth(), "content-type": "application/json" }, body: "{}" }));
+      expect(answer.status).toBe(400);
+    });
+
+    it("keeps serving after an upload cut off mid-body", async () => {
+      const { request } = await import("node:http");
+      const target = new URL(url());
+      await new Promise<void>((resolve) => {
+        const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...auth(), "content-type": "multipart/form-data; boundary=xyz", "content-length": "100000" } });
+        req.on("error", () => resolve());
+        req.write('--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n');
+        req.write(redBlue(64).subarray(0, 50));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200);
+      });
+      const result = await client().images.edit({ model: "test-sdxl", image: await png(redBlue(64)), prompt: "still here", size: "256x256", response_format: "b64_json" });
+      expect(result.data).toHaveLength(1);
+    });
+  });
 });

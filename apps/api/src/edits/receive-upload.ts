@@ -110,7 +110,9 @@ export async function receiveEditUpload(req: Request, maxImageBytes: number): Pr
             .update(spooled.map((file) => file.digest).join(","))
             .digest("hex");
           resolve({ fields: Object.fromEntries(fields), images, mask: masks[0], digest, discard });
-        }, reject);
+        })
+          // Also what the checks above throw: a refusal must reach the caller, not escape as an unhandled rejection.
+          .catch(reject);
       });
       req.on("aborted", () => reject(invalid("The upload was cut off.", null)));
       req.pipe(parser);
