@@ -41,6 +41,7 @@ const EXPORTED_METRICS = {
     "imagegen_http_request_duration_seconds",
     "imagegen_generation_duration_seconds",
     "imagegen_queue_wait_seconds",
+    "imagegen_job_duration_seconds",
     "imagegen_upstream_request_duration_seconds",
     "imagegen_upstream_slot_wait_seconds",
     "imagegen_storage_write_duration_seconds",

@@ -128,6 +128,13 @@ describe("metrics after real traffic", () => {
     expect(workerGrew("imagegen_queue_wait_seconds_count", { kind: "sync" })).toBeGreaterThanOrEqual(2);
     expect(workerGrew("imagegen_queue_wait_seconds_count", { kind: "batch" })).toBeGreaterThanOrEqual(2);
     expect(workerGrew("imagegen_storage_write_duration_seconds_count", { driver: "s3", outcome: "ok" })).toBeGreaterThanOrEqual(4);
+    // Every queue's jobs are timed where its Worker is registered, not only generate-image's.
+    expect(workerGrew("imagegen_job_duration_seconds_count", { queue: "generate-image", outcome: "ok" })).toBeGreaterThanOrEqual(3);
+    expect(workerGrew("imagegen_job_duration_seconds_count", { queue: "generate-image", outcome: "error" })).toBeGreaterThanOrEqual(1);
+    // The finalize step's timer stops just after it marks the batch completed.
+    await expect
+      .poll(async () => delta(workerBefore, await scrape(stack.workerMetricsUrl), "imagegen_job_duration_seconds_count", { queue: "batches", outcome: "ok" }), { timeout: 10_000, interval: 200 })
+      .toBeGreaterThanOrEqual(2);
 
     // Gauges read at scrape time: slots, health, queue depth, batches (cached up to 15 s).
     expect(total(workerAfter, "imagegen_upstream_slots", { upstream: "sim-healthy", protocol: "openai" })).toBe(8);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { GENERATE_IMAGE_QUEUE, queuePrefix } from "@imagegen/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { openaiClient, redisInfo, suite } from "./support/context.js";
 
@@ -33,7 +34,7 @@ describe("what operators can trace", () => {
       .images.generate({ model: "test-sdxl", prompt: "keep me out of redis", n: 2, size: "1024x1024", response_format: "b64_json" })
       .withResponse();
     const requestId = response.headers.get("x-request-id")!;
-    const job = await redis.hgetall(`${redisInfo().prefixes.fs}:generate-image:${requestId}`);
+    const job = await redis.hgetall(`${queuePrefix(redisInfo().prefixes.fs, GENERATE_IMAGE_QUEUE)}:${GENERATE_IMAGE_QUEUE}:${requestId}`);
     const result = JSON.parse(job.returnvalue!) as { images: Array<{ key: string }> };
     expect(result.images.map((image) => image.key)).toEqual([
       expect.stringMatching(new RegExp(`^images/\\d{4}-\\d{2}-\\d{2}/default/${requestId}-0\\.png$`)),

@@ -2,7 +2,7 @@ import { createBatchRecords, createFileRecords, createIdempotency } from "@image
 import { createFileStore, type ImageStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 import { Router } from "express";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { ApiConfig } from "./config.js";
 import { batchesRouter } from "./routes/batches.js";
 import { filesRouter } from "./routes/files.js";
@@ -11,7 +11,7 @@ import { filesRouter } from "./routes/files.js";
  * The composition root of OpenAI's Files and Batches API: their records and
  * routers (authenticated like /v1). Built once in main.ts.
  */
-export function createBatchApi(deps: { config: ApiConfig; redis: Redis; batchesQueue: Queue; store: ImageStore }): Router {
+export function createBatchApi(deps: { config: ApiConfig; redis: RedisClient; batchesQueue: Queue; store: ImageStore }): Router {
   const { config, redis } = deps;
   const files = createFileRecords(redis, config.QUEUE_PREFIX);
   const idempotency = createIdempotency(redis, config.QUEUE_PREFIX);

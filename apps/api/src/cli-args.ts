@@ -16,6 +16,7 @@ export const CLI_USAGE = `usage: imagegen <command> [options]
   keys get <key id>
   keys rotate <key id> [--grace-seconds <n>]
   keys revoke <key id>
+  migrate key-layout        rename keys written before keys carried hash tags (once, queues drained)
 
 limit flags: --requests-per-minute <n> --images-per-minute <n> --concurrent-generations <n> --images-per-day <n>
              (0 = unlimited; on update, "default" removes the workspace's own value)
@@ -31,7 +32,8 @@ export type CliCommand =
   | { command: "keys list"; workspace: string }
   | { command: "keys get"; id: string }
   | { command: "keys rotate"; id: string; body: Record<string, unknown> }
-  | { command: "keys revoke"; id: string };
+  | { command: "keys revoke"; id: string }
+  | { command: "migrate key-layout" };
 
 export class CliUsageError extends Error {
   override name = "CliUsageError";
@@ -119,6 +121,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return { command: "keys rotate", id: need(target, "a key id"), body };
     case "keys revoke":
       return { command: "keys revoke", id: need(target, "a key id") };
+    case "migrate key-layout":
+      return { command: "migrate key-layout" };
     default:
       throw new CliUsageError(resource ? `unknown command: ${positionals.join(" ")}` : "no command given");
   }

@@ -1,6 +1,7 @@
 import { commonEnvSchema, createRedisConnection, loadModelCatalog, parseEnv, ServiceError, toErrorBody } from "@imagegen/shared";
 import { z } from "zod";
 import { CLI_USAGE, CliUsageError, parseCliArgs, type CliCommand } from "./cli-args.js";
+import { migrateKeyLayout } from "./operations/migrate-key-layout.js";
 import { createAdminOperations, type AdminOperations } from "./workspaces/admin-operations.js";
 import { accessEnvShape } from "./workspaces/env.js";
 import { createWorkspaceStore } from "./workspaces/store.js";
@@ -12,8 +13,10 @@ import { createWorkspaceStore } from "./workspaces/store.js";
  */
 const cliEnvSchema = commonEnvSchema.extend({ KEY_ROTATION_GRACE_SECONDS: accessEnvShape.KEY_ROTATION_GRACE_SECONDS });
 
-function run(operations: AdminOperations, command: CliCommand): Promise<unknown> {
+function run(operations: AdminOperations, command: CliCommand, migrate: () => Promise<unknown>): Promise<unknown> {
   switch (command.command) {
+    case "migrate key-layout":
+      return migrate();
     case "workspaces create":
       return operations.createWorkspace(command.body);
     case "workspaces list":
@@ -46,7 +49,7 @@ async function main(): Promise<number> {
   const config = parseEnv(cliEnvSchema, process.env, "imagegen cli");
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   // Commands wait for the connection, then fail fast if Redis goes away.
-  const redis = createRedisConnection(config.REDIS_URL, "producer", { enableOfflineQueue: true });
+  const redis = createRedisConnection(config, "producer", { enableOfflineQueue: true });
   redis.on("error", () => {});
   try {
     const operations = createAdminOperations({
@@ -54,7 +57,8 @@ async function main(): Promise<number> {
       catalog,
       defaultRotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS,
     });
-    process.stdout.write(`${JSON.stringify(await run(operations, command), null, 2)}\n`);
+    const migrate = () => migrateKeyLayout(redis, config.QUEUE_PREFIX);
+    process.stdout.write(`${JSON.stringify(await run(operations, command, migrate), null, 2)}\n`);
     return 0;
   } catch (error) {
     const failure = error instanceof ServiceError ? error : new ServiceError("internal_error", (error as Error).message);

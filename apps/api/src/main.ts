@@ -27,9 +27,9 @@ async function main(): Promise<void> {
 
   // The producer connection fails fast (503) while Redis is away; the event
   // reader and the pub/sub subscriber wait for it and resume.
-  const producer = createRedisConnection(config.REDIS_URL, "producer");
-  const eventsConnection = createRedisConnection(config.REDIS_URL, "consumer");
-  const subscriber = createRedisConnection(config.REDIS_URL, "consumer");
+  const producer = createRedisConnection(config, "producer");
+  const eventsConnection = createRedisConnection(config, "consumer");
+  const subscriber = createRedisConnection(config, "consumer");
   for (const connection of [producer, eventsConnection, subscriber]) {
     connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
   }
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   });
   const generations = createGenerations({
     redis: producer,
+    connectSubscriber: () => createRedisConnection(config, "consumer"),
     prefix,
     queues,
     store,

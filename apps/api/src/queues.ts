@@ -1,6 +1,5 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, type Logger, type Telemetry } from "@imagegen/shared";
+import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, queuePrefix, type Logger, type RedisClient, type Telemetry } from "@imagegen/shared";
 import { Queue, QueueEvents, type QueueOptions } from "bullmq";
-import type { Redis } from "ioredis";
 
 /**
  * Every BullMQ handle this process holds, each created once with an `error`
@@ -23,20 +22,24 @@ export interface QueueHandles {
 }
 
 export function createQueueHandles(deps: {
-  producer: Redis;
-  eventsConnection: Redis;
+  producer: RedisClient;
+  eventsConnection: RedisClient;
   prefix: string;
   telemetry: Telemetry;
   log: Logger;
 }): QueueHandles {
-  const options = { connection: deps.producer, prefix: deps.prefix };
   const onError = (name: string) => (error: Error) => deps.log.warn({ err: error.message, queue: name }, "queue error");
-  const queue = (name: string, extra: Partial<QueueOptions> = {}) => new Queue(name, { ...options, ...extra }).on("error", onError(name));
+  const queue = (name: string, extra: Partial<QueueOptions> = {}) =>
+    new Queue(name, { connection: deps.producer, prefix: queuePrefix(deps.prefix, name), ...extra }).on("error", onError(name));
   // With tracing on, bullmq-otel carries the request's trace context in each job to the worker.
   const generate = queue(GENERATE_IMAGE_QUEUE, { telemetry: deps.telemetry.bullmq });
   const batches = queue(BATCHES_QUEUE);
   const webhooks = queue(WEBHOOKS_QUEUE);
-  const generateEvents = new QueueEvents(GENERATE_IMAGE_QUEUE, { connection: deps.eventsConnection, prefix: deps.prefix, autorun: false });
+  const generateEvents = new QueueEvents(GENERATE_IMAGE_QUEUE, {
+    connection: deps.eventsConnection,
+    prefix: queuePrefix(deps.prefix, GENERATE_IMAGE_QUEUE),
+    autorun: false,
+  });
   generateEvents.on("error", onError(`${GENERATE_IMAGE_QUEUE} events`));
   const all = [generate, batches, webhooks];
   return {

@@ -1,5 +1,5 @@
 import { ServiceError, workspaceKeys, type LimitName, type Limits } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { rateLimitHeaders, tightest, type WindowState } from "./rate-limit-headers.js";
 import { ADMIT_SCRIPT } from "./rate-limit-script.js";
 
@@ -66,7 +66,7 @@ const DESCRIPTIONS: Record<LimitName, string> = {
 };
 
 export interface RateLimiterDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Requests per minute for workspaces that set none; 0 = unlimited. */
   defaultRequestsPerMinute: number;
@@ -81,7 +81,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
   function scopes(subject: LimitSubject): Array<{ scope: string; limits: Limits }> {
     const list: Array<{ scope: string; limits: Limits }> = [
       {
-        scope: `workspace:${subject.workspaceId}`,
+        scope: "workspace",
         limits: { ...subject.workspaceLimits, requests_per_minute: subject.workspaceLimits.requests_per_minute ?? deps.defaultRequestsPerMinute },
       },
     ];
@@ -94,7 +94,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
     for (const { scope, limits } of scopes(subject)) {
       const add = (name: LimitName, unit: string, window: string, cost: number, windowMs: number) => {
         const limit = limits[name] ?? 0;
-        if (limit > 0 && cost > 0) checks.push({ name, key: keys.rateCounter(scope, unit, window), limit, cost, windowMs });
+        if (limit > 0 && cost > 0) checks.push({ name, key: keys.rateCounter(subject.workspaceId, scope, unit, window), limit, cost, windowMs });
       };
       add("requests_per_minute", "requests", "minute", wanted.requests, MINUTE_MS);
       add("images_per_minute", "images", "minute", wanted.images, MINUTE_MS);
@@ -106,7 +106,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
   function inFlightChecks(subject: LimitSubject): Check[] {
     return scopes(subject)
       .filter(({ limits }) => (limits.concurrent_generations ?? 0) > 0)
-      .map(({ scope, limits }) => ({ name: "concurrent_generations" as const, key: keys.inFlight(scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
+      .map(({ scope, limits }) => ({ name: "concurrent_generations" as const, key: keys.inFlight(subject.workspaceId, scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
   }
 
   /** Runs the checks atomically; returns the refused check (if any) and each check's state after the step. */

@@ -1,16 +1,15 @@
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
-import { Worker } from "bullmq";
+import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
 import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
-import { createBackgroundWork } from "./background-work.js";
-import { createGenerateImageProcessor } from "./processors/generate-image.js";
-import { createPartialPublisher } from "./streaming/partials.js";
-import { withOutcomeRecording } from "./processors/record-outcome.js";
-import { createWorkspaceWebhookSecrets } from "./webhooks/secrets.js";
+import { composeGenerations } from "./processors/compose.js";
+import { createQueueHandles } from "./queues/queue-handles.js";
+import { createWorkerRegistry } from "./queues/worker-registry.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
+import { composeWebhooks } from "./webhooks/compose.js";
 
 async function main(): Promise<void> {
   // First, so every span below has a provider; off unless OTEL_* asks for it.
@@ -21,39 +20,23 @@ async function main(): Promise<void> {
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
   const router = createUpstreamRouter({ catalog, env: process.env, metrics, log });
-  const connection = createRedisConnection(config.REDIS_URL, "consumer");
+  const connection = createRedisConnection(config, "consumer");
   connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
 
-  const background = createBackgroundWork({
-    config,
-    connection,
-    catalog,
-    secrets: createWorkspaceWebhookSecrets({ redis: connection, prefix: config.QUEUE_PREFIX, fallback: config.WEBHOOK_SIGNING_SECRET }),
-    log,
-  });
-  const processor = withOutcomeRecording(createGenerateImageProcessor({
-      catalog,
-      router,
-      store,
-      metrics,
-      log,
-      recoveryWaitMs: config.UPSTREAM_RECOVERY_WAIT_MS,
-      partials: createPartialPublisher(connection, config.QUEUE_PREFIX),
-    }), background.outcomeDeps);
-  const worker = new Worker(GENERATE_IMAGE_QUEUE, processor, {
+  const queues = createQueueHandles({ connection, prefix: config.QUEUE_PREFIX, log });
+  const workers = createWorkerRegistry({
     connection,
     prefix: config.QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: config.LOCK_DURATION_MS,
-    stalledInterval: config.STALLED_INTERVAL_MS,
-    // A job whose worker died twice is failed instead of looping forever.
-    maxStalledCount: 2,
-    autorun: false,
-    // With tracing on, each job runs in a consumer span whose parent is the API request that queued it.
+    lockDurationMs: config.LOCK_DURATION_MS,
+    stalledIntervalMs: config.STALLED_INTERVAL_MS,
     telemetry: telemetry.bullmq,
+    metrics,
+    log,
   });
-  worker.on("error", (error) => log.error({ err: error }, "worker error"));
-  worker.on("stalled", (jobId) => log.warn({ jobId }, "job stalled: its worker stopped renewing the lock; it will run again"));
+  const webhooks = composeWebhooks({ config, connection, queues, log });
+  workers.register(webhooks.registration);
+  workers.register(composeBatches({ config, connection, catalog, queues, webhooks: webhooks.emitter, log }));
+  workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
 
   metrics.readUpstreamUsageFrom(router.usage);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
@@ -65,15 +48,13 @@ async function main(): Promise<void> {
     ready: async () => {
       await connection.ping();
       await store.ping();
-      if (!worker.isRunning()) throw new Error("worker is not running");
+      if (!workers.isRunning()) throw new Error("worker is not running");
       // Probes and circuit breakers already track every upstream; reading their verdict costs nothing.
       if (!router.usage().some((upstream) => upstream.healthy)) throw new Error("no upstream is healthy");
     },
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
-  await worker.waitUntilReady();
-  void worker.run();
-  await background.start();
+  await workers.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
     "worker started",
@@ -86,7 +67,8 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
-      await Promise.all([worker.close(), background.close()]);
+      await workers.close();
+      await queues.close();
       await router.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -1,22 +1,13 @@
 import { withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelUpstreamHealth } from "./operations/model-health.js";
+import type { UpstreamUsage } from "./upstreams/usage.js";
 
 /**
  * Every metric the worker exports, by the names the Grafana dashboard in
  * infra/ uses. Buckets span tens of milliseconds to minutes: image work.
  */
 const IMAGE_WORK_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
-
-export interface UpstreamUsage {
-  upstream: string;
-  protocol: string;
-  inFlight: number;
-  capacity: number;
-  circuitState: "closed" | "half_open" | "open";
-  /** In rotation: passing its probes and its circuit not open. */
-  healthy: boolean;
-}
 
 const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -51,6 +42,14 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       name: "imagegen_generation_duration_seconds",
       help: "Time from job start to stored images (or failure).",
       labelNames: ["model", "outcome"] as const,
+      buckets: IMAGE_WORK_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
+    /** Every job of every queue (generate-image, batches, webhooks), timed where the Workers are registered. */
+    jobSeconds: new Histogram({
+      name: "imagegen_job_duration_seconds",
+      help: "Time a worker spent on one job, by queue and outcome (ok|error|deferred: put back to wait, not a failure).",
+      labelNames: ["queue", "outcome"] as const,
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
     }),

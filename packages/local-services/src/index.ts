@@ -5,6 +5,7 @@
 export { chooseBackend } from "./backend.js";
 export { getFreePort } from "./free-port.js";
 export { startNodeService, type NodeServiceOptions } from "./node-service.js";
+export { startRedisCluster, type RedisClusterHandle } from "./redis-cluster.js";
 export { startRedisServer, type RedisServerOptions } from "./redis-server.js";
 export { stopAll } from "./registry.js";
 export { startS3rver, type S3rverOptions } from "./s3rver.js";

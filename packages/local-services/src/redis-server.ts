@@ -18,11 +18,17 @@ export interface RedisServerOptions {
   /** Default true: queue state must survive a crash (BullMQ jobs live in Redis). */
   appendOnly?: boolean;
   logFile?: string;
+  /** Run as a Redis Cluster node (nodes.conf in `dataDir`); see startRedisCluster. */
+  clusterEnabled?: boolean;
 }
 
 /** The redis.conf settings as command-line flags; shared with the container backend. */
-export function redisServerArgs(options: { port: number; bind: string; dir: string; appendOnly: boolean }): string[] {
+export function redisServerArgs(options: { port: number; bind: string; dir: string; appendOnly: boolean; clusterEnabled?: boolean }): string[] {
+  const cluster = options.clusterEnabled
+    ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"]
+    : [];
   return [
+    ...cluster,
     "--port", String(options.port),
     "--bind", options.bind,
     "--dir", options.dir,
@@ -36,8 +42,8 @@ export function redisServerArgs(options: { port: number; bind: string; dir: stri
   ];
 }
 
-async function launch(options: { port: number; dataDir: string; appendOnly: boolean; logFile?: string }): Promise<RunningChild> {
-  const args = redisServerArgs({ port: options.port, bind: HOST, dir: options.dataDir, appendOnly: options.appendOnly });
+async function launch(options: { port: number; dataDir: string; appendOnly: boolean; logFile?: string; clusterEnabled: boolean }): Promise<RunningChild> {
+  const args = redisServerArgs({ port: options.port, bind: HOST, dir: options.dataDir, appendOnly: options.appendOnly, clusterEnabled: options.clusterEnabled });
   let running: RunningChild;
   try {
     running = await spawnWithOutput({ command: "redis-server", args, env: process.env, logFile: options.logFile });
@@ -72,7 +78,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const dataDir = resolvePath(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const port = options.port ?? (await getFreePort(HOST));
-  const launchOptions = { port, dataDir, appendOnly: options.appendOnly ?? true, logFile: options.logFile };
+  const launchOptions = { port, dataDir, appendOnly: options.appendOnly ?? true, logFile: options.logFile, clusterEnabled: options.clusterEnabled ?? false };
   const controls = await startRestartableChild({
     name: `redis-server:${port}`,
     launch: () => launch(launchOptions),

@@ -36,5 +36,6 @@ export * from "./lua-script.js";
 export * from "./metrics/endpoint.js";
 export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
+export * from "./queues/prefix.js";
 export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.js";
 
 /**
  * A Lua script sent by its SHA-1 (EVALSHA) and loaded on first use or after a
@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
  */
 export function luaScript(source: string) {
   const sha = createHash("sha1").update(source).digest("hex");
-  return async (redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> => {
+  return async (redis: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> => {
     try {
       return await redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {

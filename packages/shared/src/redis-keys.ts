@@ -1,40 +1,52 @@
 /**
  * Every Redis key the service owns outside BullMQ's own, in one module:
  * workspaces, API keys and rate limits; and the records of polled work
- * (async generations, batches, files, idempotency keys). With Redis Cluster,
- * use a hash-tagged QUEUE_PREFIX such as `{imagegen}`: the Lua scripts touch
- * several of these keys in one step, which requires them in one slot.
+ * (async generations, batches, files, idempotency keys).
+ *
+ * Each key carries a hash tag (the part in braces), so that on a Redis
+ * Cluster keys spread across masters by entity while the keys one Lua script
+ * or transaction touches always share a slot:
+ *   - `{workspace id}`: the workspace, its key index, its batch index, and
+ *     every rate-limit counter of the workspace and of its keys (the admission
+ *     script checks them all in one step);
+ *   - `{key id}`: one API key's record;
+ *   - `{generation id}`, `{file id}`: one record each;
+ *   - `{batch id}`: the batch and its per-line results (recorded together);
+ *   - `{workspace id:digest}`: one idempotency key.
+ * BullMQ's keys are tagged per queue (see queues/prefix.ts).
  */
+const tag = (value: string) => `{${value}}`;
+
 export function workspaceKeys(prefix: string) {
   return {
     /** Hash: one workspace (name, models, limits, webhook secret). */
-    workspace: (workspaceId: string) => `${prefix}:workspace:${workspaceId}`,
+    workspace: (workspaceId: string) => `${prefix}:workspace:${tag(workspaceId)}`,
     /** Set: every workspace id, for listing. */
     workspaceIds: () => `${prefix}:workspaces`,
     /** Hash: one API key's record, found by the public id embedded in the key. */
-    apiKey: (keyId: string) => `${prefix}:api-key:${keyId}`,
+    apiKey: (keyId: string) => `${prefix}:api-key:${tag(keyId)}`,
     /** Set: the key ids of a workspace, for listing. */
-    workspaceKeyIds: (workspaceId: string) => `${prefix}:workspace-keys:${workspaceId}`,
+    workspaceKeyIds: (workspaceId: string) => `${prefix}:workspace-keys:${tag(workspaceId)}`,
     /** Pub/sub channel: ids of keys and workspaces that changed, so replicas drop cached copies. */
     invalidations: () => `${prefix}:access-invalidations`,
-    /** Fixed-window counters and the in-flight set of one limit scope (a workspace or a key). */
-    rateCounter: (scope: string, limit: string, window: string) => `${prefix}:ratelimit:${scope}:${limit}:${window}`,
-    inFlight: (scope: string) => `${prefix}:ratelimit:${scope}:in-flight`,
+    /** Fixed-window counters and the in-flight set of one limit scope (the workspace, or one of its keys). */
+    rateCounter: (workspaceId: string, scope: string, limit: string, window: string) => `${prefix}:ratelimit:${tag(workspaceId)}:${scope}:${limit}:${window}`,
+    inFlight: (workspaceId: string, scope: string) => `${prefix}:ratelimit:${tag(workspaceId)}:${scope}:in-flight`,
     /** rate-limiter-flexible's key prefix for failed authentications per client address. */
     authFailuresPrefix: () => `${prefix}:auth-failures`,
   };
 }
 export type WorkspaceKeys = ReturnType<typeof workspaceKeys>;
 
-/** Records of polled work. With Redis Cluster, a hash-tagged QUEUE_PREFIX keeps a batch's keys in one slot, which its Lua scripts require. */
+/** Records of polled work. */
 export function recordKeys(prefix: string) {
   return {
-    generation: (id: string) => `${prefix}:generation:${id}`,
-    file: (id: string) => `${prefix}:file:${id}`,
-    batch: (id: string) => `${prefix}:batch:${id}`,
-    batchResults: (id: string) => `${prefix}:batch-results:${id}`,
-    batchesByWorkspace: (workspaceId: string) => `${prefix}:batches-by-workspace:${workspaceId}`,
-    idempotency: (workspaceId: string, keyDigest: string) => `${prefix}:idempotency:${workspaceId}:${keyDigest}`,
+    generation: (id: string) => `${prefix}:generation:${tag(id)}`,
+    file: (id: string) => `${prefix}:file:${tag(id)}`,
+    batch: (id: string) => `${prefix}:batch:${tag(id)}`,
+    batchResults: (id: string) => `${prefix}:batch-results:${tag(id)}`,
+    batchesByWorkspace: (workspaceId: string) => `${prefix}:batches-by-workspace:${tag(workspaceId)}`,
+    idempotency: (workspaceId: string, keyDigest: string) => `${prefix}:idempotency:${tag(`${workspaceId}:${keyDigest}`)}`,
   };
 }
 export type RecordKeys = ReturnType<typeof recordKeys>;

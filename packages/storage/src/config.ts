@@ -2,7 +2,13 @@ import { z } from "zod";
 import { createFsImageStore } from "./fs-store.js";
 import type { ImageStore } from "./image-store.js";
 import { createFsFileStore, createS3FileStore, type FileStore } from "./file-store.js";
-import { clientConfig, createS3ImageStore, type S3ImageStoreOptions } from "./s3-store.js";
+import {
+  clientConfig,
+  createS3ImageStore,
+  DEFAULT_S3_CONNECT_TIMEOUT_MS,
+  DEFAULT_S3_REQUEST_TIMEOUT_MS,
+  type S3ImageStoreOptions,
+} from "./s3-store.js";
 import { S3Client } from "@aws-sdk/client-s3";
 
 const flag = z
@@ -22,6 +28,14 @@ export const storageEnvSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Per attempt: longest wait for a connection to the S3 server. */
+  S3_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_S3_CONNECT_TIMEOUT_MS),
+  /**
+   * Per attempt: longest wait from sending an image request to the reply's
+   * headers, so a server that accepts and never answers cannot hold a write.
+   * Batch files stream without it.
+   */
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_S3_REQUEST_TIMEOUT_MS),
 });
 export type StorageEnv = z.infer<typeof storageEnvSchema>;
 
@@ -58,6 +72,8 @@ function s3Options(env: StorageEnv): S3ImageStoreOptions {
     publicEndpoint: env.S3_PUBLIC_ENDPOINT,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     maxAttempts: env.S3_MAX_ATTEMPTS,
+    connectTimeoutMs: env.S3_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: env.S3_REQUEST_TIMEOUT_MS,
     credentials:
       env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
         ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
@@ -69,5 +85,5 @@ function s3Options(env: StorageEnv): S3ImageStoreOptions {
 export function createFileStore(env: StorageEnv): FileStore {
   if (env.STORAGE_DRIVER === "fs") return createFsFileStore(env.STORAGE_FS_ROOT);
   const options = s3Options(env);
-  return createS3FileStore(new S3Client(clientConfig(options, options.endpoint)), options.bucket);
+  return createS3FileStore(new S3Client(clientConfig(options, options.endpoint, false)), options.bucket);
 }

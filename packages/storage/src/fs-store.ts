@@ -39,7 +39,8 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
 
   return {
     driver: "fs",
-    async put(key, body) {
+    async put(key, body, _contentType, signal) {
+      signal?.throwIfAborted();
       const path = pathFor(key);
       await ensureFolder(dirname(path));
       // No temp-file-and-rename: nobody reads a key before its job reports
@@ -52,20 +53,22 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
       // Network filesystems are not a target of this driver: use S3.
       writeFileSync(path, body);
     },
-    async putFile(key, source) {
+    async putFile(key, source, _contentType, signal) {
       const path = pathFor(key);
       await ensureFolder(dirname(path));
+      signal?.throwIfAborted();
       await copyFile(source, path);
     },
-    async get(key) {
+    async get(key, signal) {
       try {
-        return await readFile(pathFor(key));
+        return await readFile(pathFor(key), signal ? { signal } : {});
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ImageNotFoundError(key);
         throw error;
       }
     },
-    async delete(key) {
+    async delete(key, signal) {
+      signal?.throwIfAborted();
       // force: a missing file is already deleted.
       await rm(pathFor(key), { force: true });
     },
@@ -77,7 +80,8 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
       const expiresAtSeconds = Math.floor(now() / 1000) + ttlSeconds;
       return baseUrl + signImagePath(options.urlSigningSecret, key, expiresAtSeconds);
     },
-    async ping() {
+    async ping(signal) {
+      signal?.throwIfAborted();
       await mkdir(root, { recursive: true });
       await access(root, constants.W_OK);
     },

@@ -28,10 +28,31 @@ export interface S3ImageStoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** SDK attempts per call (its own backoff with jitter). */
   maxAttempts?: number;
+  /** Longest wait for a TCP connection to the server, per attempt (S3_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /**
+   * Longest wait, per attempt, from sending a request to the reply's headers
+   * (S3_REQUEST_TIMEOUT_MS): a server that accepts and never answers cannot
+   * hold an image write (or read) for ever. Image operations only; batch files
+   * stream for as long as they take.
+   */
+  requestTimeoutMs?: number;
 }
 
-export function clientConfig(options: S3ImageStoreOptions, endpoint: string | undefined): S3ClientConfig {
+export const DEFAULT_S3_CONNECT_TIMEOUT_MS = 3000;
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * `boundRequests`: give each request a whole-request deadline. Off for batch
+ * files, which can be hundreds of megabytes; the connect timeout holds for all.
+ */
+export function clientConfig(options: S3ImageStoreOptions, endpoint: string | undefined, boundRequests = true): S3ClientConfig {
   return {
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? DEFAULT_S3_CONNECT_TIMEOUT_MS,
+      // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+      ...(boundRequests ? { requestTimeout: options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true } : {}),
+    },
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     maxAttempts: options.maxAttempts ?? 3,
@@ -52,16 +73,16 @@ export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
 
   return {
     driver: "s3",
-    async put(key, body, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType }));
+    async put(key, body, contentType, signal) {
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType }), { abortSignal: signal });
     },
-    async putFile(key, path, contentType) {
+    async putFile(key, path, contentType, signal) {
       const { size } = await stat(path);
-      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }), { abortSignal: signal });
     },
-    async get(key) {
+    async get(key, signal) {
       try {
-        const object = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
+        const object = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });
         if (!object.Body) throw new ImageNotFoundError(key);
         return Buffer.from(await object.Body.transformToByteArray());
       } catch (error) {
@@ -71,15 +92,15 @@ export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
         throw error;
       }
     },
-    async delete(key) {
+    async delete(key, signal) {
       // S3 answers 204 for a missing key too, so deletes are idempotent.
-      await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key }));
+      await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });
     },
     async signedUrl(key, ttlSeconds) {
       return getSignedUrl(signer, new GetObjectCommand({ Bucket: options.bucket, Key: key }), { expiresIn: ttlSeconds });
     },
-    async ping() {
-      await client.send(new HeadBucketCommand({ Bucket: options.bucket }));
+    async ping(signal) {
+      await client.send(new HeadBucketCommand({ Bucket: options.bucket }), { abortSignal: signal });
     },
   };
 }

@@ -2,7 +2,17 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, startS3rver, type ObjectStoreHandle, type RedisHandle, type ServiceProcess } from "@imagegen/local-services";
+import {
+  getFreePort,
+  startNodeService,
+  startRedisCluster,
+  startRedisServer,
+  startS3rver,
+  type ObjectStoreHandle,
+  type RedisClusterHandle,
+  type RedisHandle,
+  type ServiceProcess,
+} from "@imagegen/local-services";
 import { createSimulator, type Simulator, type SimulatorOptionsInput } from "@imagegen/simulator";
 import { suite } from "./context.js";
 
@@ -19,9 +29,18 @@ export async function startPrivateStack(options: {
   storage?: "fs" | "s3";
   /** GPU slots and per-attempt timeout of the one upstream. */
   upstream?: { slots?: number; attemptTimeoutMs?: number };
+  /** A 3-master Redis Cluster instead of one redis-server. */
+  redisCluster?: boolean;
+  /** Opens the admin API (/admin/v1) with this token. */
+  adminToken?: string;
 }) {
   const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
-  const redis: RedisHandle = await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
+  const cluster: RedisClusterHandle | undefined = options.redisCluster
+    ? await startRedisCluster({ dataDir: join(workDir, "redis-cluster"), logDir: suite().logDir })
+    : undefined;
+  const redis: RedisHandle = cluster
+    ? cluster.masters[0]!
+    : await startRedisServer({ dataDir: join(workDir, "redis"), appendOnly: true, logFile: join(suite().logDir, "private-redis.log") });
   const simulator: Simulator = createSimulator(options.simulator);
   const simulatorUrl = (await simulator.listen(0, "127.0.0.1")).url;
   const catalogPath = join(workDir, "models.yaml");
@@ -52,6 +71,8 @@ export async function startPrivateStack(options: {
     : { STORAGE_DRIVER: "fs", STORAGE_FS_ROOT: join(workDir, "images") };
   const common = {
     REDIS_URL: redis.url,
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes } : {}),
+    ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
     MODEL_CATALOG_PATH: catalogPath,
     ...storage,
     URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
@@ -108,6 +129,7 @@ export async function startPrivateStack(options: {
     apiUrl,
     apiKey,
     redis,
+    cluster,
     simulator,
     objectStore,
     imagesDir: join(workDir, "images"),
@@ -118,7 +140,7 @@ export async function startPrivateStack(options: {
       await Promise.all(apis.map((api) => api.stop("SIGTERM", 5000).catch(() => undefined)));
       await simulator.close();
       await objectStore?.stop();
-      await redis.stop();
+      await (cluster ? cluster.stop() : redis.stop());
       rmSync(workDir, { recursive: true, force: true });
     },
   };

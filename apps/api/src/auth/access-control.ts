@@ -1,5 +1,5 @@
 import { workspaceKeys, type Logger, type ModelCatalog } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { ApiConfig } from "../config.js";
 import type { ApiMetrics } from "../metrics.js";
 import { createCatalogViews } from "../workspaces/catalog-view.js";
@@ -18,9 +18,9 @@ import { listenForInvalidations } from "./invalidations.js";
 export function createAccessControl(deps: {
   config: ApiConfig;
   /** The fail-fast producer connection. */
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own, for pub/sub. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   log: Logger;
   metrics: ApiMetrics;
   catalog: ModelCatalog;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 
 /**
@@ -17,7 +17,7 @@ export const noAuthFailureLimit: AuthFailureLimiter = {
   recordFailure: async () => {},
 };
 
-export function createAuthFailureLimiter(deps: { redis: Redis; keyPrefix: string; failuresPerMinute: number }): AuthFailureLimiter {
+export function createAuthFailureLimiter(deps: { redis: RedisClient; keyPrefix: string; failuresPerMinute: number }): AuthFailureLimiter {
   if (deps.failuresPerMinute <= 0) return noAuthFailureLimit;
   const limiter = new RateLimiterRedis({
     storeClient: deps.redis,

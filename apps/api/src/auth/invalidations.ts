@@ -1,5 +1,5 @@
 import { workspaceKeys, type Logger } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { z } from "zod";
 import type { AccessInvalidation } from "../workspaces/store.js";
 
@@ -15,7 +15,7 @@ const invalidationSchema = z.discriminatedUnion("kind", [
  * `subscriber` must be a connection of its own (subscriber mode).
  */
 export async function listenForInvalidations(deps: {
-  subscriber: Redis;
+  subscriber: RedisClient;
   prefix: string;
   log: Logger;
   onInvalidation: (message: AccessInvalidation) => void;

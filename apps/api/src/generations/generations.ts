@@ -1,6 +1,6 @@
 import { createBatchRecords, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { ApiMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
@@ -20,7 +20,9 @@ import { createGenerationJobs } from "./jobs.js";
  */
 export function createGenerations(deps: {
   /** The fail-fast producer connection. */
-  redis: Redis;
+  redis: RedisClient;
+  /** Opens a connection for pub/sub (streamed partial images), when the first stream needs it. */
+  connectSubscriber: () => RedisClient;
   prefix: string;
   queues: QueueHandles;
   store: ImageStore;
@@ -49,7 +51,7 @@ export function createGenerations(deps: {
     findJob: jobs.find,
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
   });
-  const relay = createPartialRelay({ redis, prefix, log: deps.log });
+  const relay = createPartialRelay({ connect: deps.connectSubscriber, prefix, log: deps.log });
   const routeDeps = { generations: service, jobs, relay, store: deps.store, rateLimiter: deps.rateLimiter, urlTtlSeconds: deps.settings.urlTtlSeconds };
   // Edits run through the same service: same queue, Prefer, Idempotency-Key and webhooks.
   const router: Router = Router().use(

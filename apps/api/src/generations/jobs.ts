@@ -11,7 +11,7 @@ import {
 } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { queuePosition } from "./queue-position.js";
 import { renderImages } from "./render.js";
 
@@ -23,7 +23,7 @@ import { renderImages } from "./render.js";
 export function createGenerationJobs(deps: {
   records: GenerationRecords;
   queue: Queue;
-  redis: Redis;
+  redis: RedisClient;
   store: ImageStore;
   webhooks: WebhookEmitter;
   urlTtlSeconds: number;

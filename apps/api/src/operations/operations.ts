@@ -1,7 +1,7 @@
 import { createBatchStatusCounts, createQueueDepthReader } from "@imagegen/shared";
 import type { Queue } from "bullmq";
 import type { Router } from "express";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { AuthFailureLimiter } from "../auth/auth-failures.js";
 import type { ApiConfig } from "../config.js";
 import type { ApiMetrics } from "../metrics.js";
@@ -21,7 +21,7 @@ const BATCH_COUNTS_MAX_AGE_MS = 15_000;
  * Reads go over the fail-fast producer connection: a scrape while Redis is
  * away gives up at once.
  */
-export function createOperations(deps: { config: ApiConfig; redis: Redis; queues: readonly Queue[]; failures: AuthFailureLimiter; metrics: ApiMetrics }): {
+export function createOperations(deps: { config: ApiConfig; redis: RedisClient; queues: readonly Queue[]; failures: AuthFailureLimiter; metrics: ApiMetrics }): {
   queueUi: Router | undefined;
 } {
   const { config } = deps;

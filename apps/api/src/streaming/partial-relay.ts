@@ -1,5 +1,4 @@
-import { partialImageMessageSchema, partialImagesChannel, ServiceError, type Logger, type PartialImageMessage } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import { partialImageMessageSchema, partialImagesChannel, ServiceError, type Logger, type PartialImageMessage, type RedisClient } from "@imagegen/shared";
 
 /**
  * The API's end of the partial-image relay: one pub/sub connection per API
@@ -15,15 +14,19 @@ export interface PartialRelay {
 /** A stream that cannot listen for partials soon fails fast, as every Redis-backed call here does. */
 const SUBSCRIBE_TIMEOUT_MS = 2000;
 
-export function createPartialRelay(deps: { redis: Redis; prefix: string; log: Logger }): PartialRelay {
+export function createPartialRelay(deps: {
+  /** Opens the relay's own connection (consumer role: it waits for Redis), on first use. */
+  connect: () => RedisClient;
+  prefix: string;
+  log: Logger;
+}): PartialRelay {
   const listeners = new Map<string, (message: PartialImageMessage) => void>();
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
 
-  function connection(): Redis {
+  function connection(): RedisClient {
     if (subscriber) return subscriber;
     // A connection in subscriber mode can do nothing else: its own, made on first use.
-    // Queued while it connects (the producer's fail-fast setting would refuse the first subscribe).
-    const created = deps.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const created = deps.connect();
     created.on("error", (error) => deps.log.warn({ err: error.message }, "partial relay redis error"));
     created.on("message", (channel: string, text: string) => {
       const listener = listeners.get(channel);

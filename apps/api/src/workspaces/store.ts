@@ -1,13 +1,12 @@
 import { workspaceFields, workspaceKeys, workspaceRecordSchema, type WorkspaceRecord } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import { luaScript } from "@imagegen/shared";
 import { keyRecordSchema, type KeyRecord } from "./key-record.js";
 
-/** Writes the hash only if the key is new, and adds its id to an index set. */
+/** Writes the hash only if the key is new (HSETNX alone would allow half records). */
 const CREATE_IF_ABSENT = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `);
 
@@ -54,9 +53,22 @@ function keyFields(record: KeyRecord): Record<string, string> {
  * Workspaces and API keys in Redis, the only datastore. Used by the API
  * (verification, admin routes) and by the CLI, so both behave the same.
  */
-export function createWorkspaceStore(deps: { redis: Redis; prefix: string }) {
+export function createWorkspaceStore(deps: { redis: RedisClient; prefix: string }) {
   const keys = workspaceKeys(deps.prefix);
   const { redis } = deps;
+
+  /**
+   * Creates a record if it is new, then lists it in its index. Two steps,
+   * because the record and its index live in different cluster slots (a key
+   * is found by its own id, a workspace's keys by the workspace's); an index
+   * entry whose record is missing is skipped when listing, and a retried
+   * create re-adds a missing index entry.
+   */
+  async function createIndexed(key: string, fields: Record<string, string>, index: string, id: string): Promise<boolean> {
+    const created = (await CREATE_IF_ABSENT(redis, [key], flatten(fields))) === 1;
+    if (created || (await redis.exists(key)) === 1) await redis.sadd(index, id);
+    return created;
+  }
 
   async function parseAll<T>(ids: string[], read: (id: string) => Promise<T | undefined>): Promise<T[]> {
     const records = await Promise.all(ids.sort().map(read));
@@ -66,7 +78,7 @@ export function createWorkspaceStore(deps: { redis: Redis; prefix: string }) {
   const store = {
     async createWorkspace(record: WorkspaceRecord): Promise<boolean> {
       const fields = workspaceFields(record);
-      return (await CREATE_IF_ABSENT(redis, [keys.workspace(record.id), keys.workspaceIds()], [record.id, ...flatten(fields)])) === 1;
+      return createIndexed(keys.workspace(record.id), fields, keys.workspaceIds(), record.id);
     },
     async getWorkspace(workspaceId: string): Promise<WorkspaceRecord | undefined> {
       const fields = await redis.hgetall(keys.workspace(workspaceId));
@@ -80,7 +92,7 @@ export function createWorkspaceStore(deps: { redis: Redis; prefix: string }) {
       return (await UPDATE_IF_PRESENT(redis, [keys.workspace(workspaceId)], flatten(fields))) === 1;
     },
     async createKey(record: KeyRecord): Promise<boolean> {
-      return (await CREATE_IF_ABSENT(redis, [keys.apiKey(record.id), keys.workspaceKeyIds(record.workspace_id)], [record.id, ...flatten(keyFields(record))])) === 1;
+      return createIndexed(keys.apiKey(record.id), keyFields(record), keys.workspaceKeyIds(record.workspace_id), record.id);
     },
     async getKey(keyId: string): Promise<KeyRecord | undefined> {
       const fields = await redis.hgetall(keys.apiKey(keyId));

@@ -2,7 +2,7 @@ import type { BatchRecords, FileRecords, Logger, ModelCatalog, WebhookEmitter } 
 import type { FileStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 
-/** What the batch steps need, built once in main.ts. */
+/** What the batch steps need, built in compose.ts. */
 export interface BatchStepDeps {
   catalog: ModelCatalog;
   batches: BatchRecords;

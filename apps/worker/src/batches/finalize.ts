@@ -8,8 +8,12 @@ import { batchFileKey } from "@imagegen/storage";
 import { batchLineOutcomeSchema, type BatchRecord } from "@imagegen/shared";
 import type { BatchStepDeps } from "./deps.js";
 import { readJsonlLines } from "./read-lines.js";
+import { z } from "zod";
 
 const READ_CHUNK = 1000;
+
+/** All finalize reads of an input line: validation has already checked the rest. */
+const inputLineIdSchema = z.object({ custom_id: z.string() });
 
 /**
  * Output file ids derive from the (unguessable) batch id, so a finalize step
@@ -29,11 +33,15 @@ async function* customIds(deps: BatchStepDeps, batch: BatchRecord): AsyncGenerat
   const file = await deps.files.get(batch.input_file_id, batch.workspace);
   if (!file) return;
   for await (const { text } of readJsonlLines(deps.fileStore, file.storage_key)) {
+    let json: unknown;
     try {
-      yield (JSON.parse(text) as { custom_id?: string }).custom_id;
+      json = JSON.parse(text);
     } catch {
       yield undefined;
+      continue;
     }
+    const line = inputLineIdSchema.safeParse(json);
+    yield line.success ? line.data.custom_id : undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ModelCatalog } from "@imagegen/shared";
-import type { UpstreamUsage } from "../metrics.js";
+import type { UpstreamUsage } from "../upstreams/usage.js";
 
 export interface ModelUpstreamHealth {
   model: string;

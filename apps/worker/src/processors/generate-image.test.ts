@@ -1,4 +1,4 @@
-import { createLogger, createModelCatalog, parseModelCatalog, type GenerateImagePayload } from "@imagegen/shared";
+import { createLogger, createModelCatalog, decodeFailure, parseModelCatalog, type GenerateImagePayload } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import sharp from "sharp";
@@ -7,6 +7,7 @@ import { createWorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 import { createGenerateImageProcessor } from "./generate-image.js";
+import { JobFailure } from "./job-failure.js";
 
 const log = createLogger({ name: "test", level: "silent" });
 const catalog = createModelCatalog(
@@ -70,6 +71,22 @@ describe("generate-image processor", () => {
     const error = (await process(fakeJob(payload("sync")).job).catch((reason: unknown) => reason)) as UnrecoverableError;
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(JSON.parse(error.message.replace(/^failure:/, ""))).toMatchObject({ code: "upstream_unavailable", retryAfterSeconds: 5 });
+  });
+
+  it("keeps the failure a typed object inside the process, and its encoded form as the reason BullMQ stores for the API", async () => {
+    const process = createGenerateImageProcessor({ catalog, router: unavailable, store: fakeStore().store, metrics: createWorkerMetrics(), log });
+    const error = await process(fakeJob(payload("sync")).job).catch((reason: unknown) => reason);
+    if (!(error instanceof JobFailure)) throw new Error("expected a JobFailure");
+    expect(error.failure).toMatchObject({ code: "upstream_unavailable", retryAfterSeconds: 5, param: null });
+    expect(decodeFailure(error.message)).toEqual(error.failure);
+  });
+
+  it("fails a job whose payload breaks the queue contract as a plain internal error", async () => {
+    const process = createGenerateImageProcessor({ catalog, router: unavailable, store: fakeStore().store, metrics: createWorkerMetrics(), log });
+    const { job } = fakeJob({ ...payload("sync"), n: 0 });
+    const error = await process(job).catch((reason: unknown) => reason);
+    if (!(error instanceof JobFailure)) throw new Error("expected a JobFailure");
+    expect(error.failure.code).toBe("internal_error");
   });
 
   it("puts queued work back to wait for recovery instead of failing it, for at most the recovery wait", async () => {

@@ -1,8 +1,6 @@
 import {
-  encodeFailure,
   generateImagePayloadSchema,
   ServiceError,
-  toFailure,
   type GenerateImagePayload,
   type GenerateImageResult,
   type Logger,
@@ -10,7 +8,8 @@ import {
   type StoredImage,
 } from "@imagegen/shared";
 import { imageObjectKey, type ImageStore } from "@imagegen/storage";
-import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, type Job } from "bullmq";
+import { z } from "zod";
 import type { WorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
@@ -18,6 +17,7 @@ import { putDurably } from "../storage/durable-put.js";
 import { loadEditInputs } from "../images/edit-inputs.js";
 import { partialsFor, type PartialPublisher } from "../streaming/partials.js";
 import { finishImages } from "../images/finish-images.js";
+import { JobFailure } from "./job-failure.js";
 
 export interface GenerateImageDeps {
   catalog: ModelCatalog;
@@ -33,6 +33,7 @@ export interface GenerateImageDeps {
 
 /** Job data field (outside the queue contract, which ignores it) holding when the job first waited for recovery. */
 const WAIT_SINCE_FIELD = "upstreamWaitSinceMs";
+const waitingSinceSchema = z.object({ [WAIT_SINCE_FIELD]: z.number() });
 
 /** Shortest wait before a deferred job looks again, so a flapping pool cannot spin jobs through Redis. */
 const MIN_DEFER_MS = 500;
@@ -74,8 +75,9 @@ async function storeImages(
       };
     }),
   );
+  const stored = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
   const failed = results.find((result) => result.status === "rejected");
-  if (failed === undefined) return results.map((result) => (result as PromiseFulfilledResult<StoredImage>).value);
+  if (failed === undefined) return stored;
   await Promise.all(
     written.map((key) => deps.store.delete(key).catch((error: unknown) => deps.log.error({ err: error, key }, "could not delete the image of a failed request"))),
   );
@@ -90,10 +92,11 @@ async function storeImages(
 async function deferOrFail(job: Job, token: string | undefined, payload: GenerateImagePayload, error: NoHealthyUpstreamError, deps: GenerateImageDeps, log: Logger): Promise<never> {
   const retryAtMs = Math.max(error.retryAtMs, Date.now() + MIN_DEFER_MS);
   const retryAfterSeconds = Math.max(1, Math.ceil((retryAtMs - Date.now()) / 1000));
-  const since = typeof job.data?.[WAIT_SINCE_FIELD] === "number" ? (job.data[WAIT_SINCE_FIELD] as number) : Date.now();
+  const waiting = waitingSinceSchema.safeParse(job.data);
+  const since = waiting.success ? waiting.data[WAIT_SINCE_FIELD] : Date.now();
   const waitUntilMs = Math.min(payload.deadlineAt, since + (deps.recoveryWaitMs ?? 0));
   if (payload.kind !== "sync" && token !== undefined && retryAtMs < waitUntilMs) {
-    if (job.data?.[WAIT_SINCE_FIELD] === undefined) await job.updateData({ ...job.data, [WAIT_SINCE_FIELD]: since });
+    if (!waiting.success) await job.updateData({ ...job.data, [WAIT_SINCE_FIELD]: since });
     await job.moveToDelayed(retryAtMs, token);
     deps.metrics.jobsDeferred.inc({ model: payload.model });
     log.info({ retryAtMs }, "no healthy upstream; job waits for recovery");
@@ -139,21 +142,31 @@ async function run(job: Job, token: string | undefined, payload: GenerateImagePa
   return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images, response: finished.response };
 }
 
+/** What the generate-image work needs once its job's payload has been read. */
+export type GenerateImage = (job: Job, payload: GenerateImagePayload, token?: string) => Promise<GenerateImageResult>;
+
 /**
- * Turns one queued request into stored images. Every failure leaves as an
- * UnrecoverableError carrying its public meaning: the upstream client has
- * already retried what was worth retrying, and a crashed worker is covered
- * by BullMQ's stalled-job recovery, so job-level retries would only
- * multiply attempts.
+ * Reads a generate-image job's payload against the queue contract, once per
+ * run; whatever does not match is our own fault (a plain 500 to the caller).
  */
-export function createGenerateImageProcessor(deps: GenerateImageDeps) {
-  return async function processGenerateImage(job: Job, token?: string): Promise<GenerateImageResult> {
-    const parsed = generateImagePayloadSchema.safeParse(job.data);
-    if (!parsed.success) {
-      deps.log.error({ jobId: job.id, issues: parsed.error.issues }, "job payload does not match the queue contract");
-      throw new UnrecoverableError(encodeFailure(toFailure(new ServiceError("internal_error"))));
-    }
-    const payload = parsed.data;
+export function parseGenerateImageJob(job: Job, log: Logger): GenerateImagePayload {
+  const parsed = generateImagePayloadSchema.safeParse(job.data);
+  if (!parsed.success) {
+    log.error({ jobId: job.id, issues: parsed.error.issues }, "job payload does not match the queue contract");
+    throw new JobFailure(new ServiceError("internal_error"));
+  }
+  return parsed.data;
+}
+
+/**
+ * Turns one queued request, its payload already read, into stored images.
+ * Every failure leaves as a JobFailure carrying its public meaning: the
+ * upstream client has already retried what was worth retrying, and a
+ * crashed worker is covered by BullMQ's stalled-job recovery, so job-level
+ * retries would only multiply attempts.
+ */
+export function createGenerateImage(deps: GenerateImageDeps): GenerateImage {
+  return async function generateImage(job, payload, token) {
     const log = deps.log.child({ requestId: payload.requestId, jobId: job.id, workspace: payload.workspaceId, model: payload.model });
     deps.metrics.queueWaitSeconds.observe({ kind: payload.kind }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
     const stopTimer = deps.metrics.generationSeconds.startTimer({ model: payload.model });
@@ -175,7 +188,13 @@ export function createGenerateImageProcessor(deps: GenerateImageDeps) {
       } else {
         log.warn({ code: failure.code, reason: failure.message }, "generation failed");
       }
-      throw new UnrecoverableError(encodeFailure(toFailure(failure)));
+      throw new JobFailure(failure);
     }
   };
+}
+
+/** The whole processor for a job nobody records an outcome of: read the payload, generate. */
+export function createGenerateImageProcessor(deps: GenerateImageDeps) {
+  const generate = createGenerateImage(deps);
+  return async (job: Job, token?: string): Promise<GenerateImageResult> => generate(job, parseGenerateImageJob(job, deps.log), token);
 }

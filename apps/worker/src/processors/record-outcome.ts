@@ -1,16 +1,17 @@
 import {
   batchStepJobOptions,
-  decodeFailure,
-  generateImagePayloadSchema,
   type BatchLineOutcome,
   type BatchRecords,
+  type Failure,
   type GenerateImagePayload,
   type GenerateImageResult,
   type GenerationRecords,
   type Logger,
+  type WebhookEmitter,
 } from "@imagegen/shared";
-import { DelayedError, type Job, type Queue } from "bullmq";
-import type { WebhookEmitter } from "@imagegen/shared";
+import { DelayedError, type Queue } from "bullmq";
+import type { GenerateImage } from "./generate-image.js";
+import { failureOf } from "./job-failure.js";
 
 export interface RecordOutcomeDeps {
   generations: GenerationRecords;
@@ -20,10 +21,15 @@ export interface RecordOutcomeDeps {
   log: Logger;
 }
 
-type Processor = (job: Job, token?: string) => Promise<GenerateImageResult>;
+/**
+ * Generation with its outcome kept. A skipped job returns null: nothing ran,
+ * nothing was stored. Only retained and batch work is ever skipped, and the
+ * API reads their outcome from the record, never from the job's return value.
+ */
+export type RecordedGenerateImage = (...args: Parameters<GenerateImage>) => Promise<GenerateImageResult | null>;
 
-/** What a skipped job returns: nothing ran, nothing was stored. */
-const SKIPPED = undefined as unknown as GenerateImageResult;
+/** What a skipped job returns. */
+const SKIPPED = null;
 
 async function recordBatchLine(deps: RecordOutcomeDeps, payload: GenerateImagePayload, outcome: BatchLineOutcome): Promise<void> {
   const batch = payload.batch!;
@@ -42,15 +48,10 @@ async function recordBatchLine(deps: RecordOutcomeDeps, payload: GenerateImagePa
  * cancelled, or whose batch was cancelled or expired, is skipped before it
  * reaches a GPU.
  */
-export function withOutcomeRecording(processor: Processor, deps: RecordOutcomeDeps): Processor {
-  return async (job, token) => {
-    // Most jobs are plain synchronous calls: hand them straight on (the
-    // processor validates the payload itself) instead of parsing it twice.
-    const raw = job.data as { batch?: unknown; retain?: unknown } | undefined;
-    if (raw?.batch === undefined && raw?.retain !== true) return processor(job, token);
-    const parsed = generateImagePayloadSchema.safeParse(job.data);
-    if (!parsed.success) return processor(job, token);
-    const payload = parsed.data;
+export function withOutcomeRecording(generate: GenerateImage, deps: RecordOutcomeDeps): RecordedGenerateImage {
+  return async (job, payload, token) => {
+    // Most jobs are plain synchronous calls: their caller hears the outcome from the job itself.
+    if (payload.batch === undefined && payload.retain !== true) return generate(job, payload, token);
 
     if (payload.batch) {
       const { batchId, lineIndex, customId } = payload.batch;
@@ -67,14 +68,14 @@ export function withOutcomeRecording(processor: Processor, deps: RecordOutcomeDe
     }
 
     try {
-      const result = await processor(job, token);
+      const result = await generate(job, payload, token);
       await recordSuccess(deps, payload, result);
       return result;
     } catch (error) {
       // Deferred until an upstream recovers: not an outcome, it runs again later
       // (and `markStarted` lets the same job start again).
       if (error instanceof DelayedError) throw error;
-      await recordFailure(deps, payload, (error as Error).message);
+      await recordFailure(deps, payload, failureOf(error));
       throw error;
     }
   };
@@ -98,9 +99,8 @@ async function recordSuccess(deps: RecordOutcomeDeps, payload: GenerateImagePayl
   }
 }
 
-async function recordFailure(deps: RecordOutcomeDeps, payload: GenerateImagePayload, failedReason: string): Promise<void> {
-  // Every failure of this processor is final (attempts: 1; see the queue module).
-  const failure = decodeFailure(failedReason);
+async function recordFailure(deps: RecordOutcomeDeps, payload: GenerateImagePayload, failure: Failure): Promise<void> {
+  // Every failure of the generation itself is final (a JobFailure is unrecoverable).
   if (payload.batch && Date.now() >= payload.deadlineAt) {
     // It ran out of completion window, not out of luck: report it expired.
     await recordBatchLine(deps, payload, { outcome: "skipped", line: payload.batch.lineIndex, custom_id: payload.batch.customId, reason: "batch_expired" });

@@ -39,4 +39,19 @@ describe("durable image writes", () => {
     expect(objects.size).toBe(0);
     expect(Date.now() - started).toBeLessThan(1000);
   });
+
+  it("leaves a write that never answers when the request's deadline passes", async () => {
+    let seenSignal: AbortSignal | undefined;
+    const store: ImageStore = {
+      ...storeDownFor(0).store,
+      // A store that accepted the write and never answers: only the signal ends it.
+      put: (_key, _body, _contentType, signal) =>
+        new Promise((_resolve, reject) => {
+          seenSignal = signal;
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+    };
+    await expect(putDurably(store, "k", Buffer.from("png"), "image/png", { deadlineAt: Date.now() + 200 })).rejects.toThrow("deadline");
+    expect(seenSignal?.aborted).toBe(true);
+  });
 });

@@ -1,5 +1,4 @@
-import { MAX_PARTIAL_IMAGE_BYTES, partialImagesChannel, type GenerateImagePayload, type Logger, type PartialImageMessage } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import { MAX_PARTIAL_IMAGE_BYTES, partialImagesChannel, type GenerateImagePayload, type Logger, type PartialImageMessage, type RedisClient } from "@imagegen/shared";
 import { transcodeImage } from "../images/transcode.js";
 import { imageContentType, type UpstreamPartials } from "../upstreams/upstream.js";
 
@@ -8,7 +7,7 @@ export interface PartialPublisher {
   publish(jobId: string, message: PartialImageMessage): Promise<void>;
 }
 
-export function createPartialPublisher(redis: Redis, prefix: string): PartialPublisher {
+export function createPartialPublisher(redis: RedisClient, prefix: string): PartialPublisher {
   return {
     async publish(jobId, message) {
       await redis.publish(partialImagesChannel(prefix, jobId), JSON.stringify(message));

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createA1111Upstream } from "./a1111/client.js";
 import { createCogUpstream } from "./cog/client.js";
 import { createComfyUpstream } from "./comfyui/client.js";
-import { fixtureReader, reply, useFixtureServer } from "./fixture-server.js";
+import { fixtureReader, reply, useFixtureServer } from "../../test-support/fixture-server.js";
 import { createOpenAiUpstream } from "./openai/client.js";
 import type { EditInputs, UpstreamImageRequest } from "./upstream.js";
 

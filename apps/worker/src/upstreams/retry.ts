@@ -1,4 +1,5 @@
 import { ServiceError } from "@imagegen/shared";
+import { meaningOf } from "./status-table.js";
 import { UpstreamAttemptError } from "./upstream.js";
 
 export interface RetryPolicy {
@@ -21,17 +22,9 @@ export interface RetryHooks {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Overload and transient faults are worth another attempt; the caller's own mistakes are not. */
+/** Whether another attempt may help; see the status table. */
 export function isRetryable(error: UpstreamAttemptError): boolean {
-  switch (error.kind) {
-    case "connection":
-    case "timeout":
-      return true;
-    case "http":
-      return error.details.status === 408 || error.details.status === 429 || (error.details.status ?? 0) >= 500;
-    case "invalid_response":
-      return false;
-  }
+  return meaningOf(error).retryable;
 }
 
 /** Exponential backoff with full jitter (AWS architecture blog), capped. */
@@ -90,33 +83,14 @@ export async function withRetries<T>(
 
 const MESSAGE_LIMIT = 300;
 
-/** The public meaning of an upstream's final failure. */
+/** The public meaning of an upstream's final failure, as the status table gives it. */
 export function toServiceError(error: UpstreamAttemptError): ServiceError {
+  const meaning = meaningOf(error);
   const retryAfterSeconds =
-    error.details.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.details.retryAfterMs / 1000));
-  switch (error.kind) {
-    case "timeout":
-      return new ServiceError("upstream_timeout", undefined, { cause: error });
-    case "connection":
-      return new ServiceError("upstream_unavailable", undefined, { cause: error });
-    case "invalid_response":
-      return new ServiceError("upstream_invalid_response", undefined, { cause: error });
-    case "http": {
-      const status = error.details.status ?? 0;
-      if (status === 400 || status === 413 || status === 422) {
-        // The upstream refused what the caller asked for (e.g. a content
-        // policy): the caller's to fix, and its words are the useful part.
-        const detail = (error.details.upstreamMessage ?? "").slice(0, MESSAGE_LIMIT);
-        return new ServiceError("invalid_payload", detail ? `The model rejected the request: ${detail}` : undefined, { cause: error });
-      }
-      if (status === 408) return new ServiceError("upstream_timeout", undefined, { cause: error });
-      if (status === 429 || status >= 500 || status === 401 || status === 403 || status === 404) {
-        return new ServiceError("upstream_unavailable", undefined, {
-          cause: error,
-          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-        });
-      }
-      return new ServiceError("upstream_invalid_response", undefined, { cause: error });
-    }
-  }
+    meaning.retryAfter && error.details.retryAfterMs !== undefined ? Math.max(1, Math.ceil(error.details.retryAfterMs / 1000)) : undefined;
+  const detail = meaning.upstreamMessage ? (error.details.upstreamMessage ?? "").slice(0, MESSAGE_LIMIT) : "";
+  return new ServiceError(meaning.code, detail ? `The model rejected the request: ${detail}` : undefined, {
+    cause: error,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+  });
 }

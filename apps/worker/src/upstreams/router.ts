@@ -1,5 +1,5 @@
 import { SpanKind, withSpan, type Logger, type ModelCard, type ModelCatalog, type UpstreamSpec } from "@imagegen/shared";
-import type { UpstreamUsage, WorkerMetrics } from "../metrics.js";
+import type { WorkerMetrics } from "../metrics.js";
 import { createCircuitBreaker, type AttemptVerdict } from "./circuit-breaker.js";
 import { createUpstreamClient } from "./create-client.js";
 import { imagesPerCall, partRequest, planParts } from "./fan-out.js";
@@ -8,6 +8,8 @@ import { createUpstreamPool, NoHealthyUpstreamError, type PoolMember } from "./p
 import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
 import { deadlineSignal } from "./deadline.js";
+import { meaningOf } from "./status-table.js";
+import type { UpstreamUsage } from "./usage.js";
 
 export interface GenerationOutcome {
   /** The upstreams that produced the images, comma-separated when the request was split. */
@@ -39,13 +41,9 @@ export interface UpstreamRouterDeps {
   now?: () => number;
 }
 
-/** What an attempt's failure says about the upstream, for its circuit breaker. */
+/** What an attempt's failure says about the upstream, for its circuit breaker; see the status table. */
 export function verdictOf(error: UpstreamAttemptError): AttemptVerdict {
-  if (error.kind !== "http") return "failure";
-  const status = error.details.status ?? 0;
-  // 429 is back-pressure (Retry-After handles it); 400/413/422 are the caller's.
-  if (status === 429 || status === 400 || status === 413 || status === 422) return "neutral";
-  return "failure";
+  return meaningOf(error).breaker;
 }
 
 /**

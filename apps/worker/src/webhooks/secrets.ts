@@ -1,5 +1,5 @@
 import { readWorkspace } from "@imagegen/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@imagegen/shared";
 import type { WebhookSecrets } from "./deliver.js";
 
 /** A workspace's secret changes only when an operator rotates it; a short cache spares a read per delivery. */
@@ -10,7 +10,7 @@ const CACHE_MS = 30_000;
  * by the admin API). `fallback` (WEBHOOK_SIGNING_SECRET) serves workspaces
  * stored before secrets existed.
  */
-export function createWorkspaceWebhookSecrets(deps: { redis: Redis; prefix: string; fallback: string | undefined }): WebhookSecrets {
+export function createWorkspaceWebhookSecrets(deps: { redis: RedisClient; prefix: string; fallback: string | undefined }): WebhookSecrets {
   const cache = new Map<string, { secret: string; untilMs: number }>();
   return {
     async secretFor(workspaceId) {

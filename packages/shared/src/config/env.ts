@@ -1,11 +1,35 @@
 import { z } from "zod";
+import { parseClusterNodes } from "../redis.js";
 
 /** Settings every process (API and worker) reads the same way. */
 export const commonEnvSchema = z.object({
   /** Redis holding the queues. Use a dedicated instance with `maxmemory-policy noeviction`. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://").default("redis://127.0.0.1:6379"),
-  /** Key prefix for every BullMQ key; lets several deployments share one Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]{1,64}$/).default("imagegen"),
+  /**
+   * Seed nodes of a Redis Cluster (`host:port,host:port`; any nodes, not only
+   * slot owners). When set, every connection is a cluster client and REDIS_URL
+   * is not used.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseClusterNodes(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `REDIS_CLUSTER_NODES: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /**
+   * First part of every Redis key; lets several deployments share one Redis.
+   * No braces: keys carry their own hash tags (see redis-keys.ts), and a tag
+   * in the prefix would put every key in one cluster slot.
+   */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-]{1,64}$/, "QUEUE_PREFIX takes letters, digits, '_', ':' and '-' (no braces: keys carry their own hash tags)")
+    .default("imagegen"),
   /** The model library file (YAML or JSON). */
   MODEL_CATALOG_PATH: z.string().min(1).default("config/models.yaml"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

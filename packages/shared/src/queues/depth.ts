@@ -1,6 +1,5 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
-import { luaScript } from "../lua-script.js";
+import type { RedisClient } from "../redis.js";
 
 /** The states queue depth is reported in; completed jobs are trimmed by BullMQ and not worth a series. */
 export const QUEUE_DEPTH_STATES = ["waiting", "active", "delayed", "prioritized", "failed"] as const;
@@ -16,26 +15,25 @@ export interface QueueDepth {
 /**
  * Creation timestamps of the two jobs that run next: the oldest entry of the
  * plain wait list (BullMQ pushes on the left and takes from the right) and
- * the head of the prioritized set. Two O(1) reads and two HGETs, one round
- * trip. The prioritized set is ordered by priority, so its head is the next
- * to run, not necessarily its oldest member: a batch line waiting behind a
- * stream of async jobs ages without showing here until it reaches the head.
+ * the head of the prioritized set, then their job hashes: two round trips of
+ * O(1) reads, with every key named (a Redis Cluster routes by the keys a
+ * command declares). The prioritized set is ordered by priority, so its head
+ * is the next to run, not necessarily its oldest member: a batch line waiting
+ * behind a stream of async jobs ages without showing here until it reaches
+ * the head.
  */
-const HEAD_TIMESTAMPS = luaScript(`
-local result = {false, false}
-local tail = redis.call('LINDEX', KEYS[1], -1)
-if tail then result[1] = redis.call('HGET', ARGV[1] .. tail, 'timestamp') end
-local head = redis.call('ZRANGE', KEYS[2], 0, 0)
-if head[1] then result[2] = redis.call('HGET', ARGV[1] .. head[1], 'timestamp') end
-return result
-`);
+async function headTimestamps(queue: Queue): Promise<number[]> {
+  // BullMQ types its connection loosely; it is the ioredis client the queue was given.
+  const client = (await queue.client) as unknown as RedisClient;
+  const [tail, head] = await Promise.all([client.lindex(queue.toKey("wait"), -1), client.zrange(queue.toKey("prioritized"), 0, 0)]);
+  const ids = [tail, head[0]].filter((id): id is string => typeof id === "string");
+  const stamps = await Promise.all(ids.map((id) => client.hget(queue.toKey(id), "timestamp")));
+  return stamps.map(Number).filter((value) => Number.isFinite(value) && value > 0);
+}
 
 async function readDepth(queue: Queue, nowMs: number): Promise<QueueDepth> {
   const counts = await queue.getJobCounts(...QUEUE_DEPTH_STATES);
-  // BullMQ types its connection loosely; it is the ioredis client the queue was given.
-  const client = (await queue.client) as unknown as Redis;
-  const heads = (await HEAD_TIMESTAMPS(client, [queue.toKey("wait"), queue.toKey("prioritized")], [queue.toKey("")])) as Array<string | null>;
-  const timestamps = heads.map(Number).filter((value) => Number.isFinite(value) && value > 0);
+  const timestamps = await headTimestamps(queue);
   const oldestMs = timestamps.length > 0 ? Math.min(...timestamps) : nowMs;
   return {
     queue: queue.name,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { z } from "zod";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
 import { luaScript } from "../lua-script.js";
@@ -79,7 +79,7 @@ return 0
 export type LineCounter = "completed" | "failed" | "skipped";
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export function createBatchRecords(redis: Redis, prefix: string) {
+export function createBatchRecords(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
 
   async function get(id: string): Promise<BatchRecord | undefined> {
@@ -103,9 +103,9 @@ export function createBatchRecords(redis: Redis, prefix: string) {
       webhookUrl?: string | undefined;
     }): Promise<void> {
       const createdAt = nowSeconds();
-      await redis
-        .multi()
-        .hset(keys.batch(record.id), {
+      // The batch first, then its place in the workspace's index (another
+      // cluster slot): a batch is never listed before it can be read.
+      await redis.hset(keys.batch(record.id), {
           id: record.id,
           workspace: record.workspace,
           status: "validating",
@@ -116,10 +116,9 @@ export function createBatchRecords(redis: Redis, prefix: string) {
           expires_at: record.expiresAt,
           ...(record.metadata ? { metadata: JSON.stringify(record.metadata) } : {}),
           ...(record.webhookUrl ? { webhook_url: record.webhookUrl } : {}),
-        })
-        // Newest first for listing; the id breaks ties within one millisecond.
-        .zadd(keys.batchesByWorkspace(record.workspace), Date.now(), record.id)
-        .exec();
+      });
+      // Newest first for listing; the id breaks ties within one millisecond.
+      await redis.zadd(keys.batchesByWorkspace(record.workspace), Date.now(), record.id);
     },
 
     /** A page of a workspace's batches, newest first, after the given id. */
@@ -181,12 +180,9 @@ export function createBatchRecords(redis: Redis, prefix: string) {
 
     /** Once a batch has ended, its records are kept for the retention period only. */
     async expireFinished(id: string, workspace: string): Promise<void> {
-      await redis
-        .multi()
-        .expire(keys.batch(id), RECORD_RETENTION_SECONDS)
-        .expire(keys.batchResults(id), RECORD_RETENTION_SECONDS)
-        .zremrangebyscore(keys.batchesByWorkspace(workspace), 0, Date.now() - RECORD_RETENTION_SECONDS * 1000)
-        .exec();
+      // The batch's own keys share a slot; the workspace's index is elsewhere.
+      await redis.multi().expire(keys.batch(id), RECORD_RETENTION_SECONDS).expire(keys.batchResults(id), RECORD_RETENTION_SECONDS).exec();
+      await redis.zremrangebyscore(keys.batchesByWorkspace(workspace), 0, Date.now() - RECORD_RETENTION_SECONDS * 1000);
     },
   };
 }

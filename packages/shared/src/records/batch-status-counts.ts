@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { workspaceKeys } from "../redis-keys.js";
 import { BATCH_STATUSES, type BatchStatus } from "./batch-records.js";
 import { recordKeys } from "../redis-keys.js";
@@ -19,7 +19,7 @@ export interface BatchStatusCounts {
  * pipelined HGET per kept batch, every `maxAgeMs`, never per scrape. At
  * 100,000 kept batches that is ~200 pipelined round trips every period.
  */
-export function createBatchStatusCounts(deps: { redis: Redis; prefix: string; maxAgeMs: number; now?: () => number }): BatchStatusCounts {
+export function createBatchStatusCounts(deps: { redis: RedisClient; prefix: string; maxAgeMs: number; now?: () => number }): BatchStatusCounts {
   const now = deps.now ?? Date.now;
   const records = recordKeys(deps.prefix);
   let cached: { atMs: number; counts: Promise<Record<BatchStatus, number>> } | undefined;
@@ -32,10 +32,12 @@ export function createBatchStatusCounts(deps: { redis: Redis; prefix: string; ma
       for (let start = 0; ; start += CHUNK) {
         const ids = await deps.redis.zrange(index, start, start + CHUNK - 1);
         if (ids.length === 0) break;
-        const pipeline = deps.redis.pipeline();
-        for (const id of ids) pipeline.hget(records.batch(id), "status");
-        for (const [error, status] of (await pipeline.exec()) ?? []) {
-          if (!error && typeof status === "string" && status in counts) counts[status as BatchStatus]++;
+        // One command per batch, sent without waiting for each other: the
+        // batches live in different cluster slots, which one pipeline cannot span.
+        const statuses = await Promise.all(ids.map((id) => deps.redis.hget(records.batch(id), "status").catch(() => null)));
+        for (const status of statuses) {
+          const known = BATCH_STATUSES.find((candidate) => candidate === status);
+          if (known) counts[known]++;
         }
         if (ids.length < CHUNK) break;
       }

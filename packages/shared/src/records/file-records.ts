@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { z } from "zod";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
 
@@ -26,7 +26,7 @@ export const fileRecordSchema = z.object({
 });
 export type FileRecord = z.infer<typeof fileRecordSchema>;
 
-export function createFileRecords(redis: Redis, prefix: string) {
+export function createFileRecords(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
   return {
     async create(record: FileRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { z } from "zod";
 import { failureSchema, type Failure } from "../basics/failure.js";
 import { generateImageResultSchema, RESPONSE_FORMATS, type GenerateImageResult } from "../basics/images.js";
@@ -35,7 +35,7 @@ export type GenerationRecord = z.infer<typeof generationRecordSchema>;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export function createGenerationRecords(redis: Redis, prefix: string) {
+export function createGenerationRecords(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
 
   return {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { ServiceError } from "../errors/service-error.js";
 import { recordKeys } from "../redis-keys.js";
 
@@ -14,7 +14,7 @@ const digest = (value: string | Buffer) => createHash("sha256").update(value).di
  * the same body gets that id back instead of creating new work; the same key
  * with another body is refused.
  */
-export function createIdempotency(redis: Redis, prefix: string) {
+export function createIdempotency(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
   return {
     /**

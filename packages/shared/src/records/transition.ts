@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { luaScript } from "../lua-script.js";
 
 /**
@@ -28,7 +28,7 @@ export interface TransitionOutcome {
 }
 
 export async function transitionStatus(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   to: string,
   from: readonly string[],

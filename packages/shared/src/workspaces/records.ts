@@ -1,6 +1,7 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis.js";
 import { z } from "zod";
 import { workspaceKeys } from "../redis-keys.js";
+import { jsonColumn } from "../records/json-column.js";
 
 /**
  * Workspaces: who may call which models, within which limits, and the secret
@@ -25,29 +26,12 @@ export type LimitName = (typeof LIMIT_NAMES)[number];
 export const entitledModelsSchema = z.union([z.literal("*"), z.array(z.string().min(1)).max(1000)]);
 export type EntitledModels = z.infer<typeof entitledModelsSchema>;
 
-const jsonField = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx): z.infer<T> => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: "custom", message: "invalid JSON field" });
-      return z.NEVER;
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      ctx.addIssue({ code: "custom", message: parsed.error.message });
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
-
 /** A workspace hash as Redis returns it (all strings), parsed. */
 export const workspaceRecordSchema = z.object({
   id: z.string().regex(WORKSPACE_ID_PATTERN),
   name: z.string(),
-  models: jsonField(entitledModelsSchema),
-  limits: jsonField(limitsSchema),
+  models: jsonColumn(entitledModelsSchema),
+  limits: jsonColumn(limitsSchema),
   webhook_secret: z.string(),
   created_at: z.coerce.number().int(),
 });
@@ -66,7 +50,7 @@ export function workspaceFields(record: WorkspaceRecord): Record<string, string>
 }
 
 /** One workspace, or undefined when it does not exist. Throws on a corrupt record. */
-export async function readWorkspace(redis: Redis, prefix: string, workspaceId: string): Promise<WorkspaceRecord | undefined> {
+export async function readWorkspace(redis: RedisClient, prefix: string, workspaceId: string): Promise<WorkspaceRecord | undefined> {
   const fields = await redis.hgetall(workspaceKeys(prefix).workspace(workspaceId));
   if (Object.keys(fields).length === 0) return undefined;
   return workspaceRecordSchema.parse(fields);

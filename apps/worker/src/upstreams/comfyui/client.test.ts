@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attemptFailure, fixtureReader, reply, useFixtureServer } from "../fixture-server.js";
+import { attemptFailure, fixtureReader, reply, useFixtureServer } from "../../../test-support/fixture-server.js";
 import { UpstreamAttemptError } from "../upstream.js";
 import { createComfyUpstream } from "./client.js";
 

@@ -2,8 +2,8 @@ import type { ComfyWorkflowSpec } from "@imagegen/shared";
 import { parseSize } from "../http.js";
 import type { UpstreamImageRequest } from "../upstream.js";
 
-/** An API-format ComfyUI workflow: node id → { class_type, inputs }. */
-export type ComfyWorkflow = Record<string, { class_type?: string; inputs: Record<string, unknown> }>;
+/** An API-format ComfyUI workflow: node id → { class_type, inputs }, as the catalog's template holds it. */
+export type ComfyWorkflow = Record<string, unknown>;
 
 interface Placement {
   node: string;
@@ -22,7 +22,7 @@ export interface WorkflowFiller {
 }
 
 function isNode(value: unknown): value is { inputs: Record<string, unknown> } {
-  return typeof value === "object" && value !== null && typeof (value as { inputs?: unknown }).inputs === "object";
+  return typeof value === "object" && value !== null && "inputs" in value && typeof value.inputs === "object" && value.inputs !== null;
 }
 
 /**
@@ -45,7 +45,7 @@ export function createWorkflowFiller(spec: ComfyWorkflowSpec): WorkflowFiller {
 
   return {
     fill(request, seed, uploaded) {
-      const workflow = structuredClone(template) as ComfyWorkflow;
+      const workflow: ComfyWorkflow = structuredClone(template);
       const { width, height } = parseSize(request.size);
       const values: Record<string, unknown> = {
         ...request.parameters,
@@ -59,7 +59,9 @@ export function createWorkflowFiller(spec: ComfyWorkflowSpec): WorkflowFiller {
       for (const [field, placement] of placements) {
         const value = values[field];
         // Unmapped request fields are not sent; mapped ones the caller left out keep the template's value.
-        if (value !== undefined) workflow[placement.node]!.inputs[placement.input] = value;
+        const node = workflow[placement.node];
+        // Every placement's node was checked at start-up; the clone has it too.
+        if (value !== undefined && isNode(node)) node.inputs[placement.input] = value;
       }
       return workflow;
     },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from "vitest";
 
 /**
  * A loopback HTTP server for adapter tests: each test sets the handler, and
- * every request is recorded. Test-only (excluded from the build).
+ * every request is recorded. Test support: outside src/, so never built or shipped.
  */
 export interface FixtureServer {
   readonly url: string;
