@@ -1,3 +1,4 @@
+import { GENERATE_IMAGE_QUEUE, queuePrefix } from "@imagegen/shared";
 import { Redis } from "ioredis";
 import { toFile } from "openai";
 import { describe, expect, it } from "vitest";
@@ -86,7 +87,9 @@ describe("streaming images through the openai client", () => {
     const requestId = response.headers.get("x-request-id")!;
     const redis = new Redis(suite().redis.url);
     try {
-      const jobKey = `it-idle:generate-image:${requestId}`;
+      const jobKey = `${queuePrefix("it-idle", GENERATE_IMAGE_QUEUE)}:${GENERATE_IMAGE_QUEUE}:${requestId}`;
+      // The stream opens before the job is queued: wait until it is.
+      for (let attempt = 0; attempt < 50 && (await redis.exists(jobKey)) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await redis.exists(jobKey)).toBe(1);
       controller.abort();
       let exists = 1;
