@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
+import { spoolFile } from "../files/spool-file.js";
 import type { Request } from "express";
 
 /** OpenAI's limit on `image[]`. */
@@ -74,19 +72,8 @@ export async function receiveEditUpload(req: Request, maxImageBytes: number): Pr
           return void stream.resume();
         }
         const param = name === "mask" ? "mask" : "image";
-        const hash = createHash("sha256").update(`${name}\n`);
-        let bytes = 0;
-        let truncated = false;
-        stream.on("limit", () => (truncated = true));
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            bytes += chunk.length;
-            hash.update(chunk);
-            callback(null, chunk);
-          },
-        });
         const path = join(dir, `file-${files.length}`);
-        const spooled = pipeline(stream, counter, createWriteStream(path)).then(() => {
+        const spooled = spoolFile(stream, path, createHash("sha256").update(`${name}\n`)).then(({ bytes, hash, truncated }) => {
           if (truncated) throw invalid(`${info.filename || param} is larger than the limit of ${maxImageBytes} bytes.`, param);
           return { field: name, path, bytes, digest: hash.digest("hex") };
         });

@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
+import { spoolFile } from "./spool-file.js";
 import type { Request } from "express";
 
 export interface SpooledUpload {
@@ -47,18 +45,7 @@ export async function spoolUpload(req: Request, maxBytes: number): Promise<Spool
           stream.resume();
           return;
         }
-        const hash = createHash("sha256");
-        let bytes = 0;
-        let truncated = false;
-        stream.on("limit", () => (truncated = true));
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            bytes += chunk.length;
-            hash.update(chunk);
-            callback(null, chunk);
-          },
-        });
-        file = pipeline(stream, counter, createWriteStream(join(dir, "upload"))).then(() => {
+        file = spoolFile(stream, join(dir, "upload")).then(({ bytes, hash, truncated }) => {
           if (truncated) throw new ServiceError("invalid_payload", `The file is larger than the limit of ${maxBytes} bytes.`, { param: "file" });
           return { filename: info.filename || "upload.jsonl", bytes, hash };
         });

@@ -1,4 +1,6 @@
-import { ServiceError, wantsStream } from "@imagegen/shared";
+import { ServiceError, wantsStream, type ModelCard } from "@imagegen/shared";
+import type { Principal } from "../auth/authenticator.js";
+import type { RateLimiter } from "../rate-limit.js";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
 import type { GenerationSubmission, SubmitOutcome, GenerationService } from "../generations/generation-service.js";
@@ -10,8 +12,31 @@ import { renderImages } from "../generations/render.js";
 
 /** What POST /v1/images/generations and /v1/images/edits share around the generation service. */
 
+export interface ImageRouteDeps {
+  generations: GenerationService;
+  /** Partial images of streaming requests, relayed from the workers. */
+  relay: PartialRelay;
+  jobs: GenerationJobs;
+  store: ImageStore;
+  rateLimiter: RateLimiter;
+  urlTtlSeconds: number;
+}
+
 /** How long past the model's deadline a concurrency slot stays leased if this process dies holding it. */
-export const SLOT_LEASE_MARGIN_MS = 10_000;
+const SLOT_LEASE_MARGIN_MS = 10_000;
+
+/**
+ * Takes the workspace's and key's limits for `images` images, or throws the
+ * refusal; the rate-limit headers go on the answer either way. The
+ * concurrency slot frees on "close", which fires after the response and
+ * when the caller hangs up.
+ */
+export async function admitImages(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): Promise<void> {
+  const admission = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS });
+  res.set(admission.headers);
+  if (!admission.admitted) throw admission.error;
+  res.on("close", admission.release);
+}
 
 /**
  * `webhook_url` is ours, not a model parameter: take it out of the body

@@ -1,25 +1,21 @@
 import { parseImageEditRequest, wantsStream } from "@imagegen/shared";
-import type { ImageStore } from "@imagegen/storage";
 import { Router } from "express";
 import { receiveEditUpload } from "../edits/receive-upload.js";
 import { storeEditInputs } from "../edits/store-inputs.js";
 import { validateEditInputs } from "../edits/validate-inputs.js";
-import type { GenerationService } from "../generations/generation-service.js";
-import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
-import type { RateLimiter } from "../rate-limit.js";
-import type { PartialRelay } from "../streaming/partial-relay.js";
-import { checkStreamPreferences, clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, submitAndAnswer, takeWebhookUrl } from "./image-request.js";
+import {
+  admitImages,
+  checkStreamPreferences,
+  clientGoneSignal,
+  createOutcomeRenderer,
+  submitAndAnswer,
+  takeWebhookUrl,
+  type ImageRouteDeps,
+} from "./image-request.js";
 
-export interface ImagesEditsDeps {
-  generations: GenerationService;
-  /** Partial images of streaming requests, relayed from the workers. */
-  relay: PartialRelay;
-  jobs: GenerationJobs;
-  store: ImageStore;
-  rateLimiter: RateLimiter;
-  urlTtlSeconds: number;
+export interface ImagesEditsDeps extends ImageRouteDeps {
   /** Largest single input image or mask (EDIT_MAX_IMAGE_BYTES). */
   maxImageBytes: number;
 }
@@ -52,14 +48,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     const inputSize = `${inputs.images[0]!.width}x${inputs.images[0]!.height}`;
     const request = parsed.sizeIsAuto && card.sizes.includes(inputSize) ? { ...parsed.request, size: inputSize } : parsed.request;
 
-    const admission = await deps.rateLimiter.admit(principal, {
-      requestId: res.locals.requestId,
-      images: request.n,
-      leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
-    });
-    res.set(admission.headers);
-    if (!admission.admitted) throw admission.error;
-    res.on("close", admission.release);
+    await admitImages(res, deps.rateLimiter, principal, request.n, card);
 
     const edit = await storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId: res.locals.requestId, createdAt: new Date() });
     await submitAndAnswer(res, deps, "image_edit", {

@@ -1,22 +1,18 @@
 import { parseImageGenerationRequest, wantsStream } from "@imagegen/shared";
-import type { ImageStore } from "@imagegen/storage";
 import { Router, json } from "express";
-import type { GenerationService } from "../generations/generation-service.js";
-import type { GenerationJobs } from "../generations/jobs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
-import type { RateLimiter } from "../rate-limit.js";
-import type { PartialRelay } from "../streaming/partial-relay.js";
-import { checkStreamPreferences, clientGoneSignal, createOutcomeRenderer, SLOT_LEASE_MARGIN_MS, submitAndAnswer, takeWebhookUrl } from "./image-request.js";
+import {
+  admitImages,
+  checkStreamPreferences,
+  clientGoneSignal,
+  createOutcomeRenderer,
+  submitAndAnswer,
+  takeWebhookUrl,
+  type ImageRouteDeps,
+} from "./image-request.js";
 
-export interface ImagesGenerationsDeps {
-  generations: GenerationService;
-  /** Partial images of streaming requests, relayed from the workers. */
-  relay: PartialRelay;
-  jobs: GenerationJobs;
-  store: ImageStore;
-  rateLimiter: RateLimiter;
-  urlTtlSeconds: number;
+export interface ImagesGenerationsDeps extends ImageRouteDeps {
   maxBodyBytes: number;
 }
 
@@ -33,15 +29,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
     checkStreamPreferences(wantsStream(request.options), prefer);
 
-    const admission = await deps.rateLimiter.admit(principal, {
-      requestId: res.locals.requestId,
-      images: request.n,
-      leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS,
-    });
-    res.set(admission.headers);
-    if (!admission.admitted) throw admission.error;
-    // "close" fires after the response and when the caller hangs up: either way the slot frees.
-    res.on("close", admission.release);
+    await admitImages(res, deps.rateLimiter, principal, request.n, card);
 
     await submitAndAnswer(res, deps, "image_generation", {
       workspaceId: principal.workspaceId,
