@@ -127,13 +127,14 @@ describe("image edits through the openai client", () => {
     const again = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/edits`, { method: "POST", headers, body: await form() });
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(((await again.json()) as { id: string }).id).toBe(job.id);
-    let polled: { status: string; data?: { b64_json: string }[] } = { status: "queued" };
+    let polled: { status: string; data?: { b64_json: string }[]; size?: string; output_format?: string } = { status: "queued" };
     for (let attempt = 0; attempt < 100 && polled.status !== "succeeded"; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       polled = (await (await fetch(`${suite().stacks.fs.apiUrl}${first.headers.get("location")}`, { headers })).json()) as typeof polled;
     }
     expect(polled.status).toBe("succeeded");
     expect(pixelAt(decoded(polled.data![0]!.b64_json), 10, 10)).toEqual([0, 255, 255]);
+    expect(polled).toMatchObject({ size: "256x256", output_format: "png" });
   });
 
   describe("hostile callers", () => {
