@@ -2,7 +2,9 @@
 # `npm run bench [-- NAME] [flags]`: one benchmark of bench/src, by name
 # (default sync-latency: the latency the service adds over calling the GPU
 # simulator directly). Names: sync-latency, batch-throughput, image-formats,
-# upstream-utilization, auth-overhead, instrumentation-overhead. Flags go to
+# upstream-utilization, auth-overhead, instrumentation-overhead, redis-topology,
+# compare-builds (--base REV).
+# Flags go to
 # the benchmark (see bench/README.md), e.g. --quick.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const entry = (app: string): string => join(REPO_ROOT, "apps", app, "dist", "main.js");
+/** An app's built entry point, of this checkout or of another build of the service (`repoRoot`). */
+export const entry = (app: string, repoRoot: string = REPO_ROOT): string => join(repoRoot, "apps", app, "dist", "main.js");
 
 export const BENCH_URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
 
@@ -25,13 +26,15 @@ export async function startServicePair(options: {
   workerConcurrency: number;
   apiKey: string;
   logDir: string;
+  /** Run another build of the service (a checkout with its apps built); default this one. */
+  repoRoot?: string;
 }): Promise<ServicePair> {
   const tag = options.suffix ? `-${options.suffix}` : "";
   const env = { METRICS_HOST: "127.0.0.1", NODE_ENV: "production", ...options.env };
   const workerMetricsPort = await getFreePort();
   const worker = await startNodeService({
     name: `worker${tag}`,
-    entry: entry("worker"),
+    entry: entry("worker", options.repoRoot),
     env: { ...env, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
     readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
     logFile: join(options.logDir, `worker${tag}.log`),
@@ -40,7 +43,7 @@ export async function startServicePair(options: {
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await startNodeService({
     name: `api${tag}`,
-    entry: entry("api"),
+    entry: entry("api", options.repoRoot),
     env: {
       ...env,
       URL_SIGNING_SECRET: BENCH_URL_SIGNING_SECRET,

@@ -14,6 +14,8 @@ export interface Variant {
   name: string;
   /** Extra environment for both the API and the worker of this variant. */
   env: Record<string, string>;
+  /** Another build of the service to run (a checkout with its apps built); default this one. */
+  repoRoot?: string;
 }
 
 export interface VariantService {
@@ -65,7 +67,14 @@ export async function startVariantStacks(options: {
       LOG_LEVEL: options.logLevel,
       ...variant.env,
     };
-    const pair = await startServicePair({ suffix: variant.name, env: common, workerConcurrency: options.workerConcurrency, apiKey: API_KEY, logDir });
+    const pair = await startServicePair({
+      suffix: variant.name,
+      env: common,
+      workerConcurrency: options.workerConcurrency,
+      apiKey: API_KEY,
+      logDir,
+      ...(variant.repoRoot ? { repoRoot: variant.repoRoot } : {}),
+    });
     services.push({
       name: variant.name,
       apiUrl: pair.apiUrl,

@@ -56,6 +56,25 @@ for (const { source, text } of catalogs) {
   }
 }
 
+// The worker ceiling follows the GPUs: more workers than it takes to fill
+// every slot only wait (see the comment in worker-scaledobject.yaml).
+{
+  const k8sCatalog = YAML.parse(catalogs[1].text);
+  const slotsByUpstream = new Map();
+  for (const model of k8sCatalog.models) for (const upstream of model.upstreams) slotsByUpstream.set(upstream.name, upstream.max_concurrency ?? 4);
+  const totalSlots = [...slotsByUpstream.values()].reduce((sum, slots) => sum + slots, 0);
+  const deployment = YAML.parse(readFileSync(join(repoRoot, "infra/k8s/worker-deployment.yaml"), "utf8"));
+  const env = deployment.spec.template.spec.containers[0].env ?? [];
+  const workerConcurrency = Number(env.find((entry) => entry.name === "WORKER_CONCURRENCY")?.value ?? 64);
+  const scaled = YAML.parse(readFileSync(join(repoRoot, "infra/k8s/worker-scaledobject.yaml"), "utf8")).spec;
+  const ceiling = Math.max(scaled.minReplicaCount, Math.ceil(totalSlots / workerConcurrency));
+  if (scaled.maxReplicaCount !== ceiling) {
+    problems.push(`worker-scaledobject.yaml: maxReplicaCount ${scaled.maxReplicaCount}, but ${totalSlots} GPU slots at WORKER_CONCURRENCY ${workerConcurrency} need max(${scaled.minReplicaCount}, ${Math.ceil(totalSlots / workerConcurrency)}) = ${ceiling}`);
+  } else {
+    console.log(`  worker-scaledobject.yaml: maxReplicaCount ${ceiling} = max(min, ceil(${totalSlots} GPU slots / WORKER_CONCURRENCY ${workerConcurrency}))`);
+  }
+}
+
 if (problems.length > 0) {
   for (const problem of problems) console.error(`  FAIL ${problem}`);
   process.exit(1);

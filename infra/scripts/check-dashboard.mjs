@@ -36,6 +36,8 @@ const EXPORTED_METRICS = {
     "imagegen_queue_jobs",
     "imagegen_queue_oldest_waiting_age_seconds",
     "imagegen_batches",
+    "imagegen_gpu_backlog_jobs",
+    "imagegen_worker_jobs_waiting_for_gpu",
   ],
   histogram: [
     "imagegen_http_request_duration_seconds",

@@ -1,4 +1,4 @@
-import { QUEUE_DEPTH_STATES, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
+import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -12,6 +12,7 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
   // Queue depth and batch counts are read at scrape time (cached) from whoever owns the queues.
   let queueDepth: QueueDepthReader | undefined;
   let batchCounts: BatchStatusCounts | undefined;
+  let jobsHeldForGpu: (() => Promise<number>) | undefined;
   const metrics = {
     registry,
     readQueueDepthFrom(reader: QueueDepthReader) {
@@ -19,6 +20,9 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
     },
     readBatchCountsFrom(reader: BatchStatusCounts) {
       batchCounts = reader;
+    },
+    readJobsHeldForGpuFrom(reader: () => Promise<number>) {
+      jobsHeldForGpu = reader;
     },
     httpRequests: new Counter({
       name: "imagegen_http_requests_total",
@@ -77,6 +81,21 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
         if (!queueDepth) return;
         try {
           for (const depth of await queueDepth.read()) this.set({ queue: depth.queue }, depth.oldestWaitingAgeSeconds);
+        } catch {
+          this.reset();
+        }
+      },
+    }),
+    gpuBacklog: new Gauge({
+      name: "imagegen_gpu_backlog_jobs",
+      help: "Generations waiting for a GPU: queued (wait list and prioritized) plus taken by a worker but not yet started. The autoscaling signal.",
+      registers: [registry],
+      async collect() {
+        if (!queueDepth || !jobsHeldForGpu) return;
+        try {
+          const [depths, held] = await Promise.all([queueDepth.read(), jobsHeldForGpu()]);
+          const generate = depths.find((depth) => depth.queue === GENERATE_IMAGE_QUEUE);
+          this.set((generate ? generate.jobs.waiting + generate.jobs.prioritized : 0) + held);
         } catch {
           this.reset();
         }

@@ -11,6 +11,18 @@ const workerEnvSchema = commonEnvSchema
      * server receives.
      */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
+    /**
+     * `global`: an upstream's max_concurrency caps what all worker processes
+     * send it together (a Redis semaphore with leases). `process`: each worker
+     * process may send that many (the cap multiplies with the replicas).
+     */
+    GPU_SLOTS_SCOPE: z.enum(["global", "process"]).default("global"),
+    /**
+     * How long a global GPU slot stays taken without renewal (renewed every
+     * third of it while the call runs): how long a killed worker's slots stay
+     * lost to the others.
+     */
+    GPU_SLOT_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
     /** Port of the worker's /metrics, /healthz and /readyz; 0 picks a free one. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
     METRICS_HOST: z.string().default("0.0.0.0"),

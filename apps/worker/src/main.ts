@@ -1,4 +1,6 @@
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
@@ -6,10 +8,15 @@ import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { composeGenerations } from "./processors/compose.js";
+import { createPrefetchGovernor } from "./queues/prefetch-governor.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
 import { createWorkerRegistry } from "./queues/worker-registry.js";
+import { createGlobalSlots } from "./upstreams/global-slots.js";
 import { createUpstreamRouter } from "./upstreams/router.js";
 import { composeWebhooks } from "./webhooks/compose.js";
+
+/** How often a worker re-reads the free GPU slots when no slot was freed meanwhile. */
+const PREFETCH_INTERVAL_MS = 500;
 
 async function main(): Promise<void> {
   // First, so every span below has a provider; off unless OTEL_* asks for it.
@@ -19,9 +26,15 @@ async function main(): Promise<void> {
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
-  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log });
   const connection = createRedisConnection(config, "consumer");
-  connection.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  // Pub/sub (freed GPU slots) needs a connection of its own.
+  const subscriber = createRedisConnection(config, "consumer");
+  for (const redis of [connection, subscriber]) redis.on("error", (error) => log.warn({ err: error.message }, "redis connection error"));
+  const globalSlots =
+    config.GPU_SLOTS_SCOPE === "global"
+      ? createGlobalSlots({ redis: connection, subscriber, prefix: config.QUEUE_PREFIX, leaseMs: config.GPU_SLOT_LEASE_MS, log })
+      : undefined;
+  const router = createUpstreamRouter({ catalog, env: process.env, metrics, log, ...(globalSlots ? { globalSlots } : {}) });
 
   const queues = createQueueHandles({ connection, prefix: config.QUEUE_PREFIX, log });
   const workers = createWorkerRegistry({
@@ -36,9 +49,26 @@ async function main(): Promise<void> {
   const webhooks = composeWebhooks({ config, connection, queues, log });
   workers.register(webhooks.registration);
   workers.register(composeBatches({ config, connection, catalog, queues, webhooks: webhooks.emitter, log }));
-  workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const generateWorker = workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
+  const prefetch = createPrefetchGovernor({
+    worker: generateWorker,
+    workerId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    maxConcurrency: config.WORKER_CONCURRENCY,
+    running: () => workers.active(GENERATE_IMAGE_QUEUE),
+    waitingForSlot: router.waitingForSlot,
+    freeSlots: globalSlots
+      ? () => globalSlots.free(upstreamSlots)
+      : async () => router.usage().reduce((free, upstream) => free + Math.max(0, upstream.capacity - upstream.inFlight), 0),
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: PREFETCH_INTERVAL_MS,
+    log,
+  });
+  globalSlots?.onFreed(prefetch.poke);
 
   metrics.readUpstreamUsageFrom(router.usage);
+  metrics.readJobsWaitingForGpuFrom(router.waitingForSlot);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
   router.start();
 
@@ -54,6 +84,7 @@ async function main(): Promise<void> {
     },
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await prefetch.start();
   await workers.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
@@ -67,11 +98,14 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
+      await prefetch.stop();
       await workers.close();
       await queues.close();
       await router.close();
+      await globalSlots?.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());
+      await subscriber.quit().catch(() => subscriber.disconnect());
       await telemetry.shutdown().catch(() => {});
     },
   });

@@ -18,6 +18,7 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
   // Slot usage is read at scrape time from whoever owns the slots.
   let upstreamUsage: () => UpstreamUsage[] = () => [];
   let modelHealth: () => ModelUpstreamHealth[] = () => [];
+  let jobsWaitingForGpu: () => number = () => 0;
   const metrics = {
     registry,
     readModelHealthFrom(source: () => ModelUpstreamHealth[]) {
@@ -26,6 +27,17 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
     readUpstreamUsageFrom(source: () => UpstreamUsage[]) {
       upstreamUsage = source;
     },
+    readJobsWaitingForGpuFrom(source: () => number) {
+      jobsWaitingForGpu = source;
+    },
+    jobsWaitingForGpu: new Gauge({
+      name: "imagegen_worker_jobs_waiting_for_gpu",
+      help: "Jobs this worker has taken but not started, waiting for a GPU slot (of this worker, or of all workers when slots are global).",
+      registers: [registry],
+      collect() {
+        this.set(jobsWaitingForGpu());
+      },
+    }),
     generations: new Counter({
       name: "imagegen_generations_total",
       help: "Generation jobs finished, by model, outcome (ok|error) and public error code.",
@@ -84,7 +96,7 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
     }),
     upstreamSlots: new Gauge({
       name: "imagegen_upstream_slots",
-      help: "Configured concurrent request slots per upstream (per worker process).",
+      help: "Configured concurrent request slots per upstream (max_concurrency; across all workers when GPU_SLOTS_SCOPE=global).",
       labelNames: ["upstream", "protocol"] as const,
       registers: [registry],
       collect() {

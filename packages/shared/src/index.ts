@@ -37,5 +37,6 @@ export * from "./metrics/endpoint.js";
 export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
 export * from "./queues/prefix.js";
+export * from "./queues/gpu-backlog.js";
 export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";

@@ -51,6 +51,18 @@ export function recordKeys(prefix: string) {
 }
 export type RecordKeys = ReturnType<typeof recordKeys>;
 
+/** What workers report for autoscaling. */
+export function scalingKeys(prefix: string) {
+  return {
+    /**
+     * Hash: worker id → `{jobs held waiting for a GPU slot}:{report expiry, epoch ms}`.
+     * Each worker rewrites its field every second; a dead worker's field is
+     * ignored once expired and then removed.
+     */
+    jobsHeldForGpu: () => `${prefix}:gpu-held`,
+  };
+}
+
 /** How long finished records stay readable (async results, batches, files). */
 export const RECORD_RETENTION_SECONDS = 7 * 24 * 3600;
 

@@ -99,7 +99,7 @@ export async function startPrivateStack(options: {
 
   let apiCount = 0;
   /** Another API replica on the same queue; the first one is started below. */
-  async function startApi(): Promise<{ url: string; process: ServiceProcess }> {
+  async function startApi(): Promise<{ url: string; metricsUrl: string; process: ServiceProcess }> {
     const [port, metricsPort] = await Promise.all([getFreePort(), getFreePort()]);
     const url = `http://127.0.0.1:${port}`;
     const name = `private-api-${++apiCount}`;
@@ -119,14 +119,16 @@ export async function startPrivateStack(options: {
       logFile: join(suite().logDir, `${name}.log`),
     });
     apis.push(process);
-    return { url, process };
+    return { url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, process };
   }
   const apis: ServiceProcess[] = [];
   const first = await startApi();
   const apiUrl = first.url;
+  const apiMetricsUrl = first.metricsUrl;
 
   return {
     apiUrl,
+    apiMetricsUrl,
     apiKey,
     redis,
     cluster,

@@ -60,7 +60,7 @@ function fakeStore(failOnIndex?: number) {
   return { store, objects };
 }
 
-const routerThat = (generate: UpstreamRouter["generate"]): UpstreamRouter => ({ generate, usage: () => [], start: () => {}, close: async () => {} });
+const routerThat = (generate: UpstreamRouter["generate"]): UpstreamRouter => ({ generate, usage: () => [], waitingForSlot: () => 0, start: () => {}, close: async () => {} });
 const unavailable = routerThat(async () => {
   throw new NoHealthyUpstreamError(Date.now() + 5000);
 });

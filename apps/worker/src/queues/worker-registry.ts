@@ -31,6 +31,8 @@ export interface WorkerRegistry {
   start(): Promise<void>;
   /** Every registered Worker is taking jobs. */
   isRunning(): boolean;
+  /** Jobs of `queue` this process is running now. */
+  active(queue: string): number;
   /** Stops taking jobs and waits for those in flight. */
   close(): Promise<void>;
 }
@@ -42,10 +44,12 @@ export interface WorkerRegistry {
  */
 export function createWorkerRegistry(deps: WorkerRegistryDeps): WorkerRegistry {
   const workers: Worker[] = [];
+  const running = new Map<string, number>();
 
   function timed(queue: string, processor: WorkerRegistration["processor"]): WorkerRegistration["processor"] {
     return async (job, token) => {
       const stopTimer = deps.metrics.jobSeconds.startTimer({ queue });
+      running.set(queue, (running.get(queue) ?? 0) + 1);
       try {
         const result = await processor(job, token);
         stopTimer({ outcome: "ok" });
@@ -53,6 +57,8 @@ export function createWorkerRegistry(deps: WorkerRegistryDeps): WorkerRegistry {
       } catch (error) {
         stopTimer({ outcome: error instanceof DelayedError ? "deferred" : "error" });
         throw error;
+      } finally {
+        running.set(queue, (running.get(queue) ?? 1) - 1);
       }
     };
   }
@@ -87,6 +93,7 @@ export function createWorkerRegistry(deps: WorkerRegistryDeps): WorkerRegistry {
       await Promise.all(workers.map((worker) => worker.waitUntilReady()));
       for (const worker of workers) void worker.run();
     },
+    active: (queue) => running.get(queue) ?? 0,
     isRunning() {
       return workers.length > 0 && workers.every((worker) => worker.isRunning());
     },

@@ -1,5 +1,6 @@
 import type { UpstreamSpec } from "@imagegen/shared";
 import type { AttemptVerdict, CircuitBreaker } from "./circuit-breaker.js";
+import type { GlobalSlots } from "./global-slots.js";
 import type { ImageUpstream } from "./upstream.js";
 
 /** One upstream as the pool tracks it. Shared by every model it serves. */
@@ -14,6 +15,11 @@ export interface PoolMember {
   nextProbeAtMs: number;
   /** A 429's Retry-After: no new work before this (epoch ms). */
   notBeforeMs: number;
+  /**
+   * Every slot of this upstream was taken across all workers when last asked:
+   * not asked again before this (epoch ms), or before a slot is freed.
+   */
+  globallyFullUntilMs: number;
 }
 
 /** A slot held on one upstream; release exactly once with what the attempt said. */
@@ -45,10 +51,17 @@ export interface UpstreamPool {
   hasAlternative(names: readonly string[], avoid: ReadonlySet<string>): boolean;
   /** Re-examines waiting requests; call when health changes. */
   poke(): void;
+  /** Requests of this process waiting for a slot: work held here that no GPU runs yet. */
+  waiting(): number;
   members(): readonly PoolMember[];
 }
 
+/** How long an upstream whose global slots were all taken is left alone without word of a freed slot. */
+const GLOBAL_RECHECK_MS = 1000;
+
 interface Waiter {
+  /** When the request first asked: its place in line, kept when it has to ask again. */
+  arrivedAtMs: number;
   names: readonly string[];
   avoid: ReadonlySet<string> | undefined;
   grant(member: PoolMember): void;
@@ -62,7 +75,13 @@ interface Waiter {
  * a freed slot goes to the oldest waiter that upstream can serve — so a
  * slow upstream never holds requests a free one could take.
  */
-export function createUpstreamPool(members: readonly PoolMember[], now: () => number = Date.now): UpstreamPool {
+export function createUpstreamPool(
+  members: readonly PoolMember[],
+  now: () => number = Date.now,
+  /** Caps each upstream across all worker processes; without it the cap is per process. */
+  globalSlots?: GlobalSlots,
+  log?: { warn(fields: object, message: string): void },
+): UpstreamPool {
   const byName = new Map(members.map((member) => [member.spec.name, member]));
   const waiters: Waiter[] = [];
   let wakeTimer: NodeJS.Timeout | undefined;
@@ -71,7 +90,11 @@ export function createUpstreamPool(members: readonly PoolMember[], now: () => nu
   /** Alive: may take work now or soon (closed or half-open circuit, passing probes). */
   const usable = (member: PoolMember) => member.probeHealthy && member.breaker.state !== "open";
   const canTakeNow = (member: PoolMember) =>
-    usable(member) && member.inFlight < member.spec.max_concurrency && now() >= member.notBeforeMs && member.breaker.canPass();
+    usable(member) &&
+    member.inFlight < member.spec.max_concurrency &&
+    now() >= member.notBeforeMs &&
+    now() >= member.globallyFullUntilMs &&
+    member.breaker.canPass();
   const score = (member: PoolMember) => (member.inFlight + 1) / (member.spec.max_concurrency * member.spec.weight);
 
   function membersOf(names: readonly string[]): PoolMember[] {
@@ -156,14 +179,14 @@ export function createUpstreamPool(members: readonly PoolMember[], now: () => nu
     for (const waiter of waiters) {
       for (const member of membersOf(waiter.names)) {
         if (member.notBeforeMs > now()) wakeAt(member.notBeforeMs);
+        if (member.globallyFullUntilMs > now()) wakeAt(member.globallyFullUntilMs);
         const retryAt = member.breaker.retryAtMs;
         if (retryAt !== undefined) wakeAt(retryAt);
       }
     }
   }
 
-  return {
-    acquire(names, signal, avoid) {
+  function localAcquire(names: readonly string[], signal: AbortSignal, avoid: ReadonlySet<string> | undefined, arrivedAtMs = now()): Promise<Lease> {
       if (signal.aborted) return Promise.reject(signal.reason);
       const candidates = membersOf(names);
       const alive = candidates.filter(usable);
@@ -172,6 +195,7 @@ export function createUpstreamPool(members: readonly PoolMember[], now: () => nu
       if (member) return Promise.resolve(lease(member));
       return new Promise((resolve, reject) => {
         const waiter: Waiter = {
+          arrivedAtMs,
           names,
           avoid,
           grant: (granted) => {
@@ -189,14 +213,62 @@ export function createUpstreamPool(members: readonly PoolMember[], now: () => nu
           reject(signal.reason);
         };
         signal.addEventListener("abort", onAbort, { once: true });
-        waiters.push(waiter);
+        // In arrival order: a request that had to ask again keeps its place.
+        const later = waiters.findIndex((other) => other.arrivedAtMs > arrivedAtMs);
+        waiters.splice(later === -1 ? waiters.length : later, 0, waiter);
         dispatch();
       });
-    },
+  }
+
+  /**
+   * A local slot, then one of the upstream's slots across all workers. When
+   * those are all taken, the local slot goes back (a neutral verdict: the
+   * upstream did nothing wrong), the upstream counts as full until a slot is
+   * freed somewhere or GLOBAL_RECHECK_MS passes (a dead worker's lease
+   * lapses without notice), and the request waits in line like any other.
+   */
+  async function globalAcquire(slots: GlobalSlots, names: readonly string[], signal: AbortSignal, avoid: ReadonlySet<string> | undefined): Promise<Lease> {
+    const arrivedAtMs = now();
+    for (;;) {
+      const local = await localAcquire(names, signal, avoid, arrivedAtMs);
+      const { member } = local;
+      let leaseId: string | undefined;
+      try {
+        leaseId = await slots.take(member.spec.name, member.spec.max_concurrency);
+      } catch (error) {
+        // Redis is away: keep serving within this process's own cap rather than stall every GPU.
+        log?.warn({ err: error, upstream: member.spec.name }, "could not take a global GPU slot; capped per process meanwhile");
+        return local;
+      }
+      if (leaseId !== undefined) {
+        const id = leaseId;
+        return {
+          member,
+          release(verdict, retryAfterMs) {
+            slots.give(member.spec.name, id);
+            local.release(verdict, retryAfterMs);
+          },
+        };
+      }
+      member.globallyFullUntilMs = now() + GLOBAL_RECHECK_MS;
+      local.release("neutral");
+    }
+  }
+
+  globalSlots?.onFreed((upstream) => {
+    const member = byName.get(upstream);
+    if (!member || member.globallyFullUntilMs === 0) return;
+    member.globallyFullUntilMs = 0;
+    dispatch();
+  });
+
+  return {
+    acquire: (names, signal, avoid) => (globalSlots ? globalAcquire(globalSlots, names, signal, avoid) : localAcquire(names, signal, avoid)),
     hasAlternative(names, avoid) {
       return membersOf(names).some((member) => usable(member) && !avoid.has(member.spec.name));
     },
     poke: dispatch,
+    waiting: () => waiters.length,
     members: () => members,
   };
 }

@@ -4,6 +4,7 @@ import { createCircuitBreaker, type AttemptVerdict } from "./circuit-breaker.js"
 import { createUpstreamClient } from "./create-client.js";
 import { imagesPerCall, partRequest, planParts } from "./fan-out.js";
 import { createProbeRunner } from "./health.js";
+import type { GlobalSlots } from "./global-slots.js";
 import { createUpstreamPool, NoHealthyUpstreamError, type PoolMember } from "./pool.js";
 import { toServiceError, withRetries } from "./retry.js";
 import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "./upstream.js";
@@ -26,6 +27,8 @@ export interface UpstreamRouter {
   generate(card: ModelCard, request: Omit<UpstreamImageRequest, "model">, deadlineAt: number, log: Logger): Promise<GenerationOutcome>;
   /** In-flight, capacity and health per upstream, for metrics. */
   usage(): UpstreamUsage[];
+  /** Requests waiting for a GPU slot in this process. */
+  waitingForSlot(): number;
   /** Starts the active health probes. */
   start(): void;
   close(): Promise<void>;
@@ -36,6 +39,8 @@ export interface UpstreamRouterDeps {
   env: Record<string, string | undefined>;
   metrics: WorkerMetrics;
   log: Logger;
+  /** Caps each upstream's max_concurrency across all worker processes; without it, per process. */
+  globalSlots?: GlobalSlots;
   /** Tests swap adapters; by default the protocol's own. */
   createClient?: (spec: UpstreamSpec) => ImageUpstream;
   now?: () => number;
@@ -85,10 +90,10 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
           pokeSoon();
         },
       });
-      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, notBeforeMs: 0 });
+      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, notBeforeMs: 0, globallyFullUntilMs: 0 });
     }
   }
-  const pool = createUpstreamPool([...members.values()], now);
+  const pool = createUpstreamPool([...members.values()], now, deps.globalSlots, deps.log);
   const probes = createProbeRunner({ members: [...members.values()], log: deps.log, onChange: pokeSoon });
 
   async function attempt(member: PoolMember, card: ModelCard, request: Omit<UpstreamImageRequest, "model">, signal: AbortSignal): Promise<GeneratedImage[]> {
@@ -217,6 +222,7 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
         healthy: member.probeHealthy && member.breaker.state !== "open",
       }));
     },
+    waitingForSlot: () => pool.waiting(),
     start: () => probes.start(),
     async close() {
       probes.stop();
