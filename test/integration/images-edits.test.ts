@@ -1,9 +1,11 @@
 import { toFile } from "openai";
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { apiErrorOf } from "./support/api-error.js";
 import { openaiClient, suite } from "./support/context.js";
 import { pixelAt, redBlue, topHalfMask } from "./support/pictures.js";
 import { sizeOf } from "./support/png.js";
+import { startWebhookReceiver } from "./support/webhook-receiver.js";
 
 /**
  * POST /v1/images/edits through the official openai client. The simulated
@@ -135,6 +137,36 @@ describe("image edits through the openai client", () => {
     expect(polled.status).toBe("succeeded");
     expect(pixelAt(decoded(polled.data![0]!.b64_json), 10, 10)).toEqual([0, 255, 255]);
     expect(polled).toMatchObject({ size: "256x256", output_format: "png" });
+  });
+
+  it("answers an edit with Prefer: wait=N at once when it is ready, and tells its webhook when an async one ends", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const form = (fields: Record<string, string>) => {
+        const body = new FormData();
+        for (const [name, value] of Object.entries({ model: "test-sdxl", response_format: "b64_json", ...fields })) body.append(name, value);
+        body.append("image", new Blob([redBlue(256)], { type: "image/png" }), "in.png");
+        return body;
+      };
+      const auth = { authorization: `Bearer ${suite().apiKey}` };
+      const waited = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/edits`, { method: "POST", headers: { ...auth, prefer: "wait=20" }, body: form({ prompt: "wait for me" }) });
+      expect(waited.status).toBe(200);
+      expect(((await waited.json()) as { data: unknown[] }).data).toHaveLength(1);
+
+      const queued = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/edits`, {
+        method: "POST",
+        headers: { ...auth, prefer: "respond-async" },
+        body: form({ prompt: "call me back", webhook_url: receiver.url }),
+      });
+      expect(queued.status).toBe(202);
+      const { id } = (await queued.json()) as { id: string };
+      await expect.poll(() => receiver.received.find((hook) => hook.body.includes(id)), { timeout: 15_000 }).toBeDefined();
+      const hook = receiver.received.find((candidate) => candidate.body.includes(id))!;
+      const verified = new Webhook(suite().webhookSigningSecret).verify(hook.body, hook.headers as Record<string, string>) as { type: string };
+      expect(verified.type).toBe("image.generation.succeeded");
+    } finally {
+      await receiver.close();
+    }
   });
 
   describe("hostile callers", () => {
