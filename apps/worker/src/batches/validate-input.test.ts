@@ -26,6 +26,8 @@ describe("batch input lines", () => {
     ["another endpoint", line("a", { model: "m", prompt: "p" }, { url: "/v1/embeddings" }), "invalid_url", "url"],
     ["an unknown model", line("a", { model: "x", prompt: "p" }), "model_not_found", "body.model"],
     ["n above the model's cap", line("a", { model: "m", prompt: "p", n: 3 }), "invalid_request", "body.n"],
+    ["a streamed request", line("a", { model: "m", prompt: "p", stream: true }), "invalid_request", "body.stream"],
+    ["an edit's field", line("a", { model: "m", prompt: "p", input_fidelity: "high" }), "invalid_request", "body.input_fidelity"],
   ])("reports %s with OpenAI's code, the parameter and the line number", (_name, text, code, param) => {
     const checked = check(text);
     expect(checked.ok).toBe(false);
