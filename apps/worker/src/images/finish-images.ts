@@ -23,11 +23,20 @@ export async function finishImages(
   images: readonly GeneratedImage[],
   options: ImageOptions | undefined,
   requestedSize: string,
+  /** Told how long each image that had to be re-encoded took. */
+  onTranscoded: (format: string, seconds: number) => void = () => {},
 ): Promise<{ images: GeneratedImage[]; response: ResponseMetadata }> {
   const encoding = options ?? { outputFormat: "png" as const };
   let finished: GeneratedImage[];
   try {
-    finished = await Promise.all(images.map(async (image) => ({ ...image, ...(await transcodeImage(image, encoding)) })));
+    finished = await Promise.all(
+      images.map(async (image) => {
+        const startedMs = performance.now();
+        const encoded = await transcodeImage(image, encoding);
+        if (encoded !== image) onTranscoded(encoding.outputFormat, (performance.now() - startedMs) / 1000);
+        return { ...image, ...encoded };
+      }),
+    );
   } catch (error) {
     throw new ServiceError("upstream_invalid_response", "The model returned an image that does not decode.", { cause: error });
   }

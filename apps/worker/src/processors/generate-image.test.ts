@@ -121,7 +121,8 @@ describe("generate-image processor", () => {
     const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#123456" } }).jpeg().toBuffer();
     const router = routerThat(async () => ({ upstream: "u", images: [{ bytes: jpeg, contentType: "image/jpeg" }] }));
     const { store, objects } = fakeStore();
-    const process = createGenerateImageProcessor({ catalog, router, store, metrics: createWorkerMetrics(), log });
+    const metrics = createWorkerMetrics();
+    const process = createGenerateImageProcessor({ catalog, router, store, metrics, log });
     const plain = await process(fakeJob(payload("sync")).job);
     expect(plain.images[0]).toMatchObject({ contentType: "image/png", key: expect.stringMatching(/\.png$/) });
     expect(objects.get(plain.images[0]!.key)!.subarray(1, 4).toString()).toBe("PNG");
@@ -131,6 +132,8 @@ describe("generate-image processor", () => {
     expect(webp.images[0]).toMatchObject({ contentType: "image/webp", key: expect.stringMatching(/\.webp$/) });
     expect(objects.get(webp.images[0]!.key)!.subarray(8, 12).toString()).toBe("WEBP");
     expect(webp.response).toEqual({ size: "64x64", output_format: "webp", quality: "high", safety_identifier: "u-1" });
+    const counts = (await metrics.transcodeSeconds.get()).values.filter((value) => value.metricName === "imagegen_image_transcode_duration_seconds_count");
+    expect(Object.fromEntries(counts.map((value) => [value.labels.format, value.value]))).toEqual({ png: 1, webp: 1 });
   });
 
   it("reports usage only when the upstream did", async () => {

@@ -135,7 +135,9 @@ async function run(job: Job, token: string | undefined, payload: GenerateImagePa
     throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
   }
   await partials?.drain();
-  const finished = await finishImages(outcome.images.slice(0, payload.n), payload.options, payload.size);
+  const finished = await finishImages(outcome.images.slice(0, payload.n), payload.options, payload.size, (format, seconds) =>
+    deps.metrics.transcodeSeconds.observe({ format }, seconds),
+  );
   // The job's own timestamp keeps the object keys stable across re-runs.
   const images = await storeImages(deps, payload, new Date(job.timestamp), finished.images);
   deps.metrics.imagesGenerated.inc({ model: payload.model }, images.length);
