@@ -38,6 +38,14 @@ describe("streaming images through the openai client", () => {
     expect(types.filter((type) => type === "image_generation.partial_image").length).toBeGreaterThanOrEqual(1);
   });
 
+  it("streams ComfyUI's event-socket previews as partial images", async () => {
+    const stream = await client().images.generate({ model: "test-comfy-sluggish", prompt: "comfy streamed", stream: true, partial_images: 3 });
+    const types = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe("image_generation.completed");
+    expect(types.filter((type) => type === "image_generation.partial_image").length).toBeGreaterThanOrEqual(1);
+  });
+
   it("streams only the completed image without partial_images, in the chosen format", async () => {
     const stream = await client().images.generate({ model: "test-sdxl", prompt: "no partials", size: "256x256", stream: true, output_format: "webp" });
     const events = [];

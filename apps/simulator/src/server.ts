@@ -137,6 +137,9 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on("upgrade", (req, socket) => {
+    if (!comfy.upgrade(req, socket)) socket.destroy();
+  });
 
   return {
     listen(port = 0, host = "127.0.0.1") {

@@ -36,4 +36,32 @@ describe("streamed answers and previews", () => {
     expect(Buffer.from(progress.current_image, "base64").subarray(1, 4).toString()).toBe("PNG");
     expect((await running).status).toBe(200);
   });
+
+  it("ComfyUI event socket: executing for the client's prompt, then PNG previews as binary frames", async () => {
+    const { url } = await start({ latencyMs: 200 });
+    const socket = new WebSocket(`${url.replace("http", "ws")}/ws?clientId=watcher`);
+    socket.binaryType = "arraybuffer";
+    const texts: string[] = [];
+    const previews: Buffer[] = [];
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data === "string") texts.push(event.data);
+      else previews.push(Buffer.from(event.data as ArrayBuffer));
+    });
+    await new Promise((resolve) => socket.addEventListener("open", resolve));
+    const workflow = {
+      "5": { class_type: "EmptyLatentImage", inputs: { width: 32, height: 32, batch_size: 1 } },
+      "6": { class_type: "CLIPTextEncode", inputs: { text: "p" } },
+      "9": { class_type: "SaveImage", inputs: {} },
+    };
+    const queued = await fetch(`${url}/prompt`, { method: "POST", body: JSON.stringify({ prompt: workflow, client_id: "watcher", prompt_id: "my-own-id" }) });
+    expect(((await queued.json()) as { prompt_id: string }).prompt_id).toBe("my-own-id");
+    await waitFor(() => texts.some((text) => text.includes('"node":null')));
+    socket.close();
+    expect(texts.some((text) => JSON.parse(text).type === "executing" && JSON.parse(text).data.prompt_id === "my-own-id")).toBe(true);
+    // Up to three, coarse to fine; a preview not ready before the prompt ends is not sent.
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    expect(previews.length).toBeLessThanOrEqual(3);
+    expect(previews[0]!.readUInt32BE(0)).toBe(1);
+    expect(previews[0]!.subarray(9, 12).toString()).toBe("PNG");
+  });
 });

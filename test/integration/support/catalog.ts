@@ -24,6 +24,14 @@ const COMFY_INPAINT_WORKFLOW = {
   "12": { class_type: "VAEEncodeForInpaint", inputs: { pixels: ["10", 0], mask: ["11", 0] } },
 };
 
+/** The plain text-to-image graph. */
+const COMFY_TXT2IMG_WORKFLOW = {
+  "3": { class_type: "KSampler", inputs: { seed: 1, steps: 20, cfg: 7, latent_image: ["5", 0] } },
+  "5": { class_type: "EmptyLatentImage", inputs: { width: 512, height: 512, batch_size: 1 } },
+  "6": { class_type: "CLIPTextEncode", inputs: { text: "" } },
+  "9": { class_type: "SaveImage", inputs: { images: ["8", 0] } },
+};
+
 const FAST_RETRIES = "max_attempts: 3, retry_base_delay_ms: 50, retry_max_delay_ms: 200";
 
 export function testCatalog(simulatorUrls: Record<SimulatorProfile, string>, deadUrl: string): string {
@@ -59,6 +67,19 @@ models:
     description: A1111 slow enough for its progress previews to become partial images.
     sizes: ["256x256"]
     upstreams: [{ name: sim-a1111-sluggish, protocol: a1111, base_url: "${simulatorUrls.sluggish}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
+  - id: test-comfy-sluggish
+    description: ComfyUI slow enough for its event socket's previews to become partial images.
+    sizes: ["256x256"]
+    upstreams:
+      - name: sim-comfy-sluggish
+        protocol: comfyui
+        base_url: "${simulatorUrls.sluggish}"
+        max_concurrency: 4
+        timeout_ms: 5000
+        workflow:
+          template: ${JSON.stringify(COMFY_TXT2IMG_WORKFLOW)}
+          inputs: { prompt: "6.text", width: "5.width", height: "5.height", batch_size: "5.batch_size", seed: "3.seed" }
+          output_node: "9"
   - id: test-cog
     description: Edits through Cog image/mask inputs.
     sizes: ["256x256"]

@@ -3,7 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { SimCore } from "../core.js";
 import type { Fault } from "../faults.js";
+import type { Duplex } from "node:stream";
 import type { FileStore } from "../file-store.js";
+import { previewOf } from "../streaming.js";
+import { createComfyEventSockets } from "./comfyui-ws.js";
 import { MAX_BODY_BYTES, readJsonBody, readMultipartBody, sendJson } from "../http-io.js";
 import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type GenerationRequest } from "../protocol.js";
 
@@ -19,10 +22,18 @@ import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type GenerationRequest } from "
  * batch, KSampler's seed, and a SaveImage node for output.
  */
 const nodeSchema = z.looseObject({ class_type: z.string(), inputs: z.record(z.string(), z.unknown()).default({}) });
-const promptSchema = z.looseObject({ prompt: z.record(z.string(), nodeSchema), client_id: z.string().optional() });
+// Newer ComfyUI takes a client-chosen prompt_id, so a client can watch its events before queueing.
+const promptSchema = z.looseObject({
+  prompt: z.record(z.string(), nodeSchema),
+  client_id: z.string().optional(),
+  prompt_id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+});
 
 interface PromptEntry {
   id: string;
+  /** Whose event socket hears about it (`client_id` of POST /prompt). */
+  clientId?: string | undefined;
+  previewTimers?: NodeJS.Timeout[];
   request: GenerationRequest;
   outputNode: string;
   fault: Fault | null;
@@ -83,6 +94,7 @@ function readWorkflow(
 }
 
 export function createComfyProtocol(core: SimCore, files: FileStore) {
+  const events = createComfyEventSockets();
   const prompts = new Map<string, PromptEntry>();
   const uploads = new Map<string, Buffer>();
   const pending: PromptEntry[] = [];
@@ -94,6 +106,8 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
     if (entry.state === "running") running--;
     entry.state = "done";
     clearTimeout(entry.timer);
+    entry.previewTimers?.forEach(clearTimeout);
+    events.sendJson(entry.clientId, { type: "executing", data: { node: null, prompt_id: entry.id } });
     entry.release();
     if (history !== undefined) entry.history = history;
     if (garbage !== undefined) entry.garbage = garbage;
@@ -149,6 +163,27 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
     sendJson(res, 200, JSON.stringify({ name, subfolder: "", type: "input" }));
   }
 
+  /**
+   * What ComfyUI's sampler shows a watching client: `executing` for the
+   * prompt, then three previews (coarse to fine) over its GPU time.
+   */
+  function startPreviews(entry: PromptEntry, delayMs: number): void {
+    if (entry.clientId === undefined) return;
+    events.sendJson(entry.clientId, { type: "executing", data: { node: "3", display_node: "3", prompt_id: entry.id } });
+    const first = core.firstImage(entry.request);
+    first.catch(() => undefined);
+    entry.previewTimers = [0, 1, 2].map((stage) =>
+      setTimeout(() => {
+        void first
+          .then((png) => previewOf(png, stage, 3))
+          .then((preview) => {
+            if (entry.state === "running") events.sendPreview(entry.clientId, preview);
+          })
+          .catch(() => undefined);
+      }, Math.floor((delayMs * (stage + 1)) / 4)),
+    );
+  }
+
   /** Starts queued prompts while GPU slots are free. */
   function pump(): void {
     const slots = core.options.maxConcurrency;
@@ -161,7 +196,9 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
         core.count("hung");
         continue;
       }
-      entry.timer = setTimeout(() => execute(entry), core.delayMs(entry.request.n));
+      const delayMs = core.delayMs(entry.request.n);
+      entry.timer = setTimeout(() => execute(entry), delayMs);
+      startPreviews(entry, delayMs);
     }
   }
 
@@ -200,7 +237,13 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       core.count("error");
       return sendJson(res, fault.status, comfyError("server_error", `simulated failure: attempt ${fault.attempt} for this prompt`));
     }
-    const entry: PromptEntry = { id: randomBytes(16).toString("hex"), ...workflow, fault, state: "pending", release: core.admit() };
+    const id = parsed.success && parsed.data.prompt_id !== undefined ? parsed.data.prompt_id : randomBytes(16).toString("hex");
+    if (prompts.has(id)) {
+      core.count("badRequest");
+      return sendJson(res, 400, comfyError("invalid_prompt", `prompt_id ${id} is already queued`));
+    }
+    const clientId = parsed.success ? parsed.data.client_id : undefined;
+    const entry: PromptEntry = { id, clientId, ...workflow, fault, state: "pending", release: core.admit() };
     prompts.set(entry.id, entry);
     pending.push(entry);
     sendJson(res, 200, JSON.stringify({ prompt_id: entry.id, number: number++, node_errors: {} }));
@@ -267,7 +310,10 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       return false;
     },
     /** Ends every unfinished prompt (server close), releasing its slot. */
+    /** ComfyUI's `/ws` event socket (an HTTP upgrade). */
+    upgrade: (req: IncomingMessage, socket: Duplex) => events.upgrade(req, socket),
     close(): void {
+      events.close();
       pending.length = 0;
       for (const entry of [...prompts.values()]) finish(entry, undefined);
     },
