@@ -12,7 +12,7 @@ export const STYLES = ["vivid", "natural"] as const;
 export const MODERATIONS = ["auto", "low"] as const;
 export const INPUT_FIDELITIES = ["high", "low"] as const;
 /** OpenAI's `quality` values; `auto` (the model's default) is always accepted. */
-export const QUALITIES = ["auto", "low", "medium", "high", "standard", "hd"] as const;
+export const QUALITIES = ["auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"] as const;
 export type Quality = (typeof QUALITIES)[number];
 
 /** The resolved standard fields, as the queue carries them to the worker. */

@@ -22,7 +22,7 @@ interface ProtocolReach {
 }
 
 const PROTOCOL_REACH: Readonly<Record<UpstreamProtocol, ProtocolReach>> = {
-  openai: { qualities: ["low", "medium", "high", "standard", "hd"], style: true, transparentBackground: true, maxInputImages: 16 },
+  openai: { qualities: ["low", "medium", "high", "xhigh", "max", "standard", "hd"], style: true, transparentBackground: true, maxInputImages: 16 },
   // txt2img/img2img have no quality knob: low/medium/high become step counts (A1111_QUALITY_STEPS).
   a1111: { qualities: ["low", "medium", "high"], style: false, transparentBackground: false, maxInputImages: 1 },
   comfyui: { qualities: [], style: false, transparentBackground: false, maxInputImages: 1 },
