@@ -8,15 +8,13 @@
 // in alternating rounds (base, head, head, base, ...) at c=1 and at c=64.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Pool } from "undici";
-import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
+import { alternateRounds, loadLine, requestsPerSecond, runVariantBench } from "./alternate.ts";
+import { failureCount, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
-import { startVariantStacks, stopVariantStacks, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
+import { startVariantStacks, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const { values: flags } = parseArgs({
@@ -56,67 +54,31 @@ const spec = (service: VariantService): RequestSpec => ({
   headers: { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
   body: JSON.stringify({ model: VARIANT_MODEL, prompt: "a lighthouse, build comparison", size: "64x64" }),
 });
-const requestsPerSecond = (load: LoadResult) => (load.latenciesMs.length / load.elapsedMs) * 1000;
+const baseRoot = baseCheckout(flags.base!);
 
-async function alternate(services: VariantService[], concurrency: number, requests: number): Promise<LoadResult[]> {
-  const targets = services.map((service) => ({ service, pool: new Pool(service.apiUrl, { connections: concurrency, pipelining: 1 }), load: emptyResult() }));
-  try {
-    for (const target of targets) {
-      const warm = await runClosedLoop(target.pool, spec(target.service), { concurrency, requests: plan.warmup });
-      if (failureCount(warm) > 0) throw new Error(`warm-up of '${target.service.name}' failed: ${[...warm.failures.keys()].join("; ")}`);
-    }
-    for (let round = 0; round < plan.rounds; round++) {
-      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-        mergeInto(target.load, await runClosedLoop(target.pool, spec(target.service), { concurrency, requests }));
-      }
-    }
-    return targets.map((target) => target.load);
-  } finally {
-    await Promise.all(targets.map((target) => target.pool.close()));
-  }
-}
-
-function row(label: string, load: LoadResult): string {
-  const summary = summarize(load.latenciesMs);
-  return `  ${label.padEnd(24)} ${requestsPerSecond(load).toFixed(0).padStart(6)} req/s   p50 ${summary.p50Ms.toFixed(3)} ms   p99 ${summary.p99Ms.toFixed(2)} ms   failures ${failureCount(load)}`;
-}
-
-async function main(): Promise<number> {
-  const baseRoot = baseCheckout(flags.base!);
-  const workDir = await mkdtemp(join(tmpdir(), "imagegen-compare-builds-"));
+process.exitCode = await runVariantBench("compare-builds", async (workDir) => {
   let failed = false;
-  try {
-    const { services } = await startVariantStacks({
-      workDir,
-      workerConcurrency: 128,
-      logLevel: "warn",
-      variants: [
-        { name: "base", env: {}, repoRoot: baseRoot },
-        { name: "head", env: {} },
-      ],
-    });
-    console.log(`\nbase ${flags.base} against this checkout: 64x64 url, ${plan.rounds} alternating rounds${flags.quick ? " (QUICK run)" : ""}`);
-    for (const [concurrency, requests] of [
-      [1, plan.latencyRequests],
-      [64, plan.throughputRequests],
-    ] as const) {
-      const [base, head] = await alternate(services, concurrency, requests);
-      console.log(`\nc=${concurrency}:`);
-      console.log(row(`base (${flags.base})`, base!));
-      console.log(row("head", head!));
-      const p50 = (load: LoadResult) => summarize(load.latenciesMs).p50Ms;
-      console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
-      failed ||= failureCount(base!) + failureCount(head!) > 0;
-    }
-    return failed ? 1 : 0;
-  } catch (error) {
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)} (logs in ${workDir}/logs)`);
-    failed = true;
-    return 1;
-  } finally {
-    await stopVariantStacks().catch((error: unknown) => console.error(String(error)));
-    if (!failed) await rm(workDir, { recursive: true, force: true });
+  const { services } = await startVariantStacks({
+    workDir,
+    workerConcurrency: 128,
+    logLevel: "warn",
+    variants: [
+      { name: "base", env: {}, repoRoot: baseRoot },
+      { name: "head", env: {} },
+    ],
+  });
+  console.log(`\nbase ${flags.base} against this checkout: 64x64 url, ${plan.rounds} alternating rounds${flags.quick ? " (QUICK run)" : ""}`);
+  for (const [concurrency, requests] of [
+    [1, plan.latencyRequests],
+    [64, plan.throughputRequests],
+  ] as const) {
+    const [base, head] = await alternateRounds(services, spec, { concurrency, requests, rounds: plan.rounds, warmup: plan.warmup });
+    console.log(`\nc=${concurrency}:`);
+    console.log(loadLine(`base (${flags.base})`, base!, 24));
+    console.log(loadLine("head", head!, 24));
+    const p50 = (load: LoadResult) => summarize(load.latenciesMs).p50Ms;
+    console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
+    failed ||= failureCount(base!) + failureCount(head!) > 0;
   }
-}
-
-process.exitCode = await main();
+  return !failed;
+});

@@ -9,15 +9,13 @@
 //      lines are dispatched and run to a zero-latency simulator.
 // Rounds alternate between the variants (a, b, b, a, ...) so the machine's
 // noise hits both alike. 64x64 PNG, url responses, a zero-latency simulator.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startRedisCluster } from "@imagegen/local-services";
-import { Pool } from "undici";
-import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
+import { alternateRounds, loadLine, requestsPerSecond, runVariantBench } from "./alternate.ts";
+import { failureCount, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
-import { startVariantStacks, stopVariantStacks, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
+import { startVariantStacks, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
 
 const GLOBAL_SLOT_TARGET_MS = 0.2;
 
@@ -40,25 +38,9 @@ const spec = (service: VariantService): RequestSpec => ({
   headers: { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
   body: JSON.stringify({ model: VARIANT_MODEL, prompt: "a lighthouse, topology benchmark", size: "64x64" }),
 });
-const requestsPerSecond = (load: LoadResult) => (load.latenciesMs.length / load.elapsedMs) * 1000;
 
-/** Alternating rounds of a closed loop against two services; the merged results of each. */
-async function compare(services: [VariantService, VariantService], concurrency: number, requests: number): Promise<[LoadResult, LoadResult]> {
-  const targets = services.map((service) => ({ service, pool: new Pool(service.apiUrl, { connections: concurrency, pipelining: 1 }), load: emptyResult() }));
-  try {
-    for (const target of targets) {
-      const warm = await runClosedLoop(target.pool, spec(target.service), { concurrency, requests: plan.warmup });
-      if (failureCount(warm) > 0) throw new Error(`warm-up of '${target.service.name}' failed: ${[...warm.failures.keys()].join("; ")}`);
-    }
-    for (let round = 0; round < plan.rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) mergeInto(target.load, await runClosedLoop(target.pool, spec(target.service), { concurrency, requests }));
-    }
-    return [targets[0]!.load, targets[1]!.load];
-  } finally {
-    await Promise.all(targets.map((target) => target.pool.close()));
-  }
-}
+const compare = (services: [VariantService, VariantService], concurrency: number, requests: number) =>
+  alternateRounds(services, spec, { concurrency, requests, rounds: plan.rounds, warmup: plan.warmup }) as Promise<[LoadResult, LoadResult]>;
 
 async function call<T>(service: VariantService, path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(`${service.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${service.apiKey}`, ...init.headers } });
@@ -93,63 +75,46 @@ async function batchLinesPerSecond(service: VariantService, lines: number): Prom
   }
 }
 
-function line(label: string, load: LoadResult): string {
-  const summary = summarize(load.latenciesMs);
-  return `  ${label.padEnd(40)} ${requestsPerSecond(load).toFixed(0).padStart(6)} req/s   p50 ${summary.p50Ms.toFixed(3)} ms   p99 ${summary.p99Ms.toFixed(2)} ms   failures ${failureCount(load)}`;
-}
+const line = (label: string, load: LoadResult) => loadLine(label, load);
 
-async function main(): Promise<number> {
-  const workDir = await mkdtemp(join(tmpdir(), "imagegen-topology-bench-"));
-  let failed = false;
-  try {
-    const cluster = await startRedisCluster({ dataDir: join(workDir, "cluster"), logDir: join(workDir, "logs") });
-    const { services } = await startVariantStacks({
-      workDir,
-      workerConcurrency: 128,
-      logLevel: "warn",
-      variants: [
-        { name: "global", env: { GPU_SLOTS_SCOPE: "global" } },
-        { name: "process", env: { GPU_SLOTS_SCOPE: "process" } },
-        { name: "cluster", env: { REDIS_CLUSTER_NODES: cluster.nodes } },
-      ],
-    });
-    const byName = (name: string) => services.find((service) => service.name === name)!;
-    console.log(`redis topology: 64x64 url, ${plan.rounds} alternating rounds per comparison${flags.quick ? " (QUICK run)" : ""}\n`);
+process.exitCode = await runVariantBench("topology-bench", async (workDir) => {
+  const cluster = await startRedisCluster({ dataDir: join(workDir, "cluster"), logDir: join(workDir, "logs") });
+  const { services } = await startVariantStacks({
+    workDir,
+    workerConcurrency: 128,
+    logLevel: "warn",
+    variants: [
+      { name: "global", env: { GPU_SLOTS_SCOPE: "global" } },
+      { name: "process", env: { GPU_SLOTS_SCOPE: "process" } },
+      { name: "cluster", env: { REDIS_CLUSTER_NODES: cluster.nodes } },
+    ],
+  });
+  const byName = (name: string) => services.find((service) => service.name === name)!;
+  console.log(`redis topology: 64x64 url, ${plan.rounds} alternating rounds per comparison${flags.quick ? " (QUICK run)" : ""}\n`);
 
-    const [globalLoad, processLoad] = await compare([byName("global"), byName("process")], 1, plan.latencyRequests);
-    const addedMs = summarize(globalLoad.latenciesMs).p50Ms - summarize(processLoad.latenciesMs).p50Ms;
-    console.log("global GPU slots, c=1, one redis-server:");
-    console.log(line("GPU_SLOTS_SCOPE=global", globalLoad));
-    console.log(line("GPU_SLOTS_SCOPE=process", processLoad));
-    console.log(`  added p50 of global slots: ${addedMs.toFixed(3)} ms (target ≤ ${GLOBAL_SLOT_TARGET_MS} ms: ${addedMs <= GLOBAL_SLOT_TARGET_MS ? "met" : "MISSED"})\n`);
+  const [globalLoad, processLoad] = await compare([byName("global"), byName("process")], 1, plan.latencyRequests);
+  const addedMs = summarize(globalLoad.latenciesMs).p50Ms - summarize(processLoad.latenciesMs).p50Ms;
+  console.log("global GPU slots, c=1, one redis-server:");
+  console.log(line("GPU_SLOTS_SCOPE=global", globalLoad));
+  console.log(line("GPU_SLOTS_SCOPE=process", processLoad));
+  console.log(`  added p50 of global slots: ${addedMs.toFixed(3)} ms (target ≤ ${GLOBAL_SLOT_TARGET_MS} ms: ${addedMs <= GLOBAL_SLOT_TARGET_MS ? "met" : "MISSED"})\n`);
 
-    const [singleLoad, clusterLoad] = await compare([byName("global"), byName("cluster")], 64, plan.throughputRequests);
-    console.log("sync throughput, c=64:");
-    console.log(line("one redis-server", singleLoad));
-    console.log(line("3-master Redis Cluster", clusterLoad));
-    console.log(`  cluster / single: ${(requestsPerSecond(clusterLoad) / requestsPerSecond(singleLoad)).toFixed(2)}x\n`);
+  const [singleLoad, clusterLoad] = await compare([byName("global"), byName("cluster")], 64, plan.throughputRequests);
+  console.log("sync throughput, c=64:");
+  console.log(line("one redis-server", singleLoad));
+  console.log(line("3-master Redis Cluster", clusterLoad));
+  console.log(`  cluster / single: ${(requestsPerSecond(clusterLoad) / requestsPerSecond(singleLoad)).toFixed(2)}x\n`);
 
-    // Alternating, as above: single, cluster, cluster, single.
-    const rates: Record<"single" | "cluster", number[]> = { single: [], cluster: [] };
-    for (const order of [["single", "cluster"], ["cluster", "single"]] as const) {
-      for (const name of order) rates[name].push(await batchLinesPerSecond(byName(name === "single" ? "global" : "cluster"), plan.batchLines));
-    }
-    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-    console.log(`batch dispatch, ${plan.batchLines} lines to a zero-latency simulator (two batches each):`);
-    console.log(`  one redis-server                         ${mean(rates.single).toFixed(0).padStart(6)} lines/s`);
-    console.log(`  3-master Redis Cluster                   ${mean(rates.cluster).toFixed(0).padStart(6)} lines/s`);
-    console.log(`  cluster / single: ${(mean(rates.cluster) / mean(rates.single)).toFixed(2)}x`);
-    failed = [globalLoad, processLoad, singleLoad, clusterLoad].some((load) => failureCount(load) > 0);
-    await cluster.stop();
-    return failed ? 1 : 0;
-  } catch (error) {
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)} (logs in ${workDir}/logs)`);
-    failed = true;
-    return 1;
-  } finally {
-    await stopVariantStacks().catch((error: unknown) => console.error(String(error)));
-    if (!failed) await rm(workDir, { recursive: true, force: true });
+  // Alternating, as above: single, cluster, cluster, single.
+  const rates: Record<"single" | "cluster", number[]> = { single: [], cluster: [] };
+  for (const order of [["single", "cluster"], ["cluster", "single"]] as const) {
+    for (const name of order) rates[name].push(await batchLinesPerSecond(byName(name === "single" ? "global" : "cluster"), plan.batchLines));
   }
-}
-
-process.exitCode = await main();
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  console.log(`batch dispatch, ${plan.batchLines} lines to a zero-latency simulator (two batches each):`);
+  console.log(`  one redis-server                         ${mean(rates.single).toFixed(0).padStart(6)} lines/s`);
+  console.log(`  3-master Redis Cluster                   ${mean(rates.cluster).toFixed(0).padStart(6)} lines/s`);
+  console.log(`  cluster / single: ${(mean(rates.cluster) / mean(rates.single)).toFixed(2)}x`);
+  await cluster.stop();
+  return [globalLoad, processLoad, singleLoad, clusterLoad].every((load) => failureCount(load) === 0);
+});

@@ -174,16 +174,34 @@ describe("webhooks", () => {
     expect(event).toMatchObject({ type: "batch.completed", data: { status: "completed" } });
   });
 
-  it("never delivers to a loopback address unless the operator allows it", async () => {
-    // The S3 stack's worker keeps the default: private and loopback targets refused.
-    const submitted = await post(
-      "/v1/images/generations",
-      { model: "test-single", prompt: "do not call loopback", webhook_url: receiver.url },
-      { prefer: "respond-async" },
-      suite().stacks.s3,
-    );
-    expect((await waitForJob(submitted.body.id, undefined, suite().stacks.s3)).status).toBe("succeeded");
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(receiver.received.some((hook) => hook.body.includes(submitted.body.id))).toBe(false);
+  it("refuses a private or loopback webhook target at submission, in every form, unless the operator allows it", async () => {
+    // The S3 stack keeps the default: private and loopback targets refused.
+    const port = new URL(receiver.url).port;
+    const targets = [
+      receiver.url,
+      `http://localhost:${port}/hook`,
+      `http://[::1]:${port}/hook`,
+      `http://[::ffff:127.0.0.1]:${port}/hook`,
+      `http://[::7f00:1]:${port}/hook`,
+      `http://[::ffff:0:7f00:1]:${port}/hook`,
+      "http://169.254.169.254/latest/meta-data",
+      "http://10.0.0.1/hook",
+    ];
+    for (const webhook_url of targets) {
+      const submitted = await post("/v1/images/generations", { model: "test-single", prompt: "do not call loopback", webhook_url }, { prefer: "respond-async" }, suite().stacks.s3);
+      expect(submitted.status, webhook_url).toBe(400);
+      expect(submitted.body.error, webhook_url).toMatchObject({ code: "invalid_payload", param: "webhook_url" });
+    }
+    const { apiKey, stacks } = suite();
+    const input = await uploadBatchFile(openaiClient(stacks.s3), [imageLine("a", { model: "test-single", prompt: "p" })]);
+    const batch = await fetch(`${stacks.s3.apiUrl}/v1/batches`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ input_file_id: input.id, endpoint: "/v1/images/generations", completion_window: "24h", webhook_url: `http://[::7f00:1]:${port}/hook` }),
+    });
+    expect(batch.status).toBe(400);
+    expect(((await batch.json()) as { error: { param: string } }).error.param).toBe("webhook_url");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.received.filter((hook) => hook.body.includes("do not call loopback"))).toEqual([]);
   });
 });

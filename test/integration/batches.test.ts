@@ -43,7 +43,7 @@ describe("the OpenAI Batch API for images, through the openai client", () => {
       imageLine("ghost", { model: "no-such-model", prompt: "p" }),
       JSON.stringify({ custom_id: "chat", method: "POST", url: "/v1/chat/completions", body: { model: "test-sdxl", prompt: "p" } }),
       imageLine("ok", { model: "test-sdxl", prompt: "duplicate id" }),
-      imageLine("bad-size", { model: "test-sdxl", prompt: "p", size: "3x3" }),
+      JSON.stringify({ custom_id: "get", method: "GET", url: "/v1/images/generations", body: { model: "test-sdxl", prompt: "p" } }),
     ]);
     const batch = await waitForBatch(client(), (await createImageBatch(client(), input.id)).id);
     expect(batch.status).toBe("failed");
@@ -57,6 +57,38 @@ describe("the OpenAI Batch API for images, through the openai client", () => {
       [5, "duplicate_custom_id"],
       [6, "invalid_request"],
     ]);
+  });
+
+  it("answers a line whose body the endpoint would refuse with that line's 400 in the error file, and runs the others", async () => {
+    const input = await uploadBatchFile(client(), [
+      imageLine("good", { model: "test-sdxl", prompt: "good", size: "256x256" }),
+      imageLine("no-prompt", { model: "test-sdxl" }),
+      imageLine("bad-size", { model: "test-sdxl", prompt: "p", size: "3x3" }),
+      imageLine("undeclared", { model: "test-single", prompt: "p", guidance_scale: 7 }),
+      imageLine("also-good", { model: "test-single", prompt: "also good" }),
+    ]);
+    const batch = await waitForBatch(client(), (await createImageBatch(client(), input.id)).id);
+    expect(batch.status).toBe("completed");
+    expect(batch.request_counts).toEqual({ total: 5, completed: 2, failed: 3 });
+    const errors = await fileLines(client(), batch.error_file_id!);
+    expect(errors.map((line) => [line.custom_id, line.response.status_code, line.response.body.error.code, line.response.body.error.param])).toEqual([
+      ["no-prompt", 400, "invalid_payload", "prompt"],
+      ["bad-size", 400, "invalid_payload", "size"],
+      ["undeclared", 400, "invalid_payload", "guidance_scale"],
+    ]);
+    expect((await fileLines(client(), batch.output_file_id!)).map((line) => line.custom_id)).toEqual(["good", "also-good"]);
+  });
+
+  it("refuses metadata beyond OpenAI's limits: 16 pairs, keys of 64 and values of 512 characters", async () => {
+    const input = await uploadBatchFile(client(), [imageLine("a", { model: "test-single", prompt: "p" })]);
+    const seventeen = Object.fromEntries(Array.from({ length: 17 }, (_, index) => [`key${index}`, "v"]));
+    for (const metadata of [seventeen, { ["k".repeat(65)]: "v" }, { key: "v".repeat(513) }]) {
+      const error = await apiErrorOf(createImageBatch(client(), input.id, { metadata }));
+      expect(error.status).toBe(400);
+      expect(error.param).toMatch(/^metadata/);
+    }
+    const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, index) => [`key${index}`, "v".repeat(512)]));
+    expect((await createImageBatch(client(), input.id, { metadata: sixteen })).metadata).toEqual(sixteen);
   });
 
   it("counts partial failures exactly and lists failed lines in the error file with their status", async () => {

@@ -149,9 +149,46 @@ describe("bad input gets a clear 4xx in the envelope, naming the field", () => {
       socket.on("error", reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    // Even a request the HTTP parser refuses has an id to quote in a support ticket.
+    expect(raw).toMatch(/\r\nx-request-id: req_[0-9a-f]{24}\r\n/i);
     expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toMatchObject({ error: { code: "invalid_payload" } });
     const next = await openaiClient(stacks.fs).images.generate({ model: "test-single", prompt: "still serving" });
     expect(next.data).toHaveLength(1);
+  });
+
+  it("answers oversized headers with 431 in the envelope, with a request id", async () => {
+    const response = await fetch(`${suite().stacks.fs.apiUrl}/v1/models`, { headers: { "x-large": "a".repeat(20_000) } });
+    expect(response.status).toBe(431);
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+    expectEnvelope((await response.json()) as { error: Record<string, unknown> }, "invalid_payload");
+  });
+
+  it("answers a gzip body that is not gzip with a message about the compression, not about the URL", async () => {
+    const response = await post("/v1/images/generations", Buffer.from("definitely not gzip"), { "content-encoding": "gzip" });
+    expect(response.status).toBe(400);
+    expectEnvelope(response.body, "invalid_payload");
+    expect(response.body.error.message).not.toMatch(/percent-encoding|URL/);
+    expect(response.body.error.message).toMatch(/compress|gzip/i);
+  });
+
+  it("answers OPTIONS without a plain-text body", async () => {
+    const response = await fetch(`${suite().stacks.fs.apiUrl}/v1/images/generations`, { method: "OPTIONS" });
+    expect(response.status).toBe(204);
+    expect(await response.text()).toBe("");
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+  });
+
+  it("refuses an upload with more form fields than it reads, instead of silently dropping purpose", async () => {
+    const form = new FormData();
+    for (let index = 0; index < 10; index++) form.append(`extra${index}`, "x");
+    form.append("purpose", "batch");
+    form.append("file", new Blob(['{"custom_id":"a","method":"POST","url":"/v1/images/generations","body":{}}\n']), "in.jsonl");
+    const { stacks, apiKey } = suite();
+    const response = await fetch(`${stacks.fs.apiUrl}/v1/files`, { method: "POST", headers: { authorization: `Bearer ${apiKey}` }, body: form });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { message: string; code: string } };
+    expect(body.error.code).toBe("invalid_payload");
+    expect(body.error.message).toMatch(/too many fields/);
   });
 
   it("does not echo a caller's x-request-id as its own", async () => {

@@ -158,7 +158,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       startWorker: true,
       workerEnv: { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
       // Only this stack has the admin API (the S3 stack shows it absent).
-      apiEnv: { ADMIN_TOKEN },
+      apiEnv: { ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
     }),
   ]);
   // A second API replica on the filesystem stack's queue, with a tight rate limit.
@@ -169,7 +169,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     common,
     logDir,
     startWorker: false,
-    apiEnv: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE) },
+    apiEnv: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(RATE_LIMIT_PER_MINUTE), WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
     workerMetricsUrl: fsStack.workerMetricsUrl,
   });
 
@@ -181,12 +181,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     common,
     logDir,
     startWorker: false,
-    apiEnv: { BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS: String(SHORT_COMPLETION_WINDOW_SECONDS) },
+    apiEnv: { BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS: String(SHORT_COMPLETION_WINDOW_SECONDS), WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
     workerMetricsUrl: fsStack.workerMetricsUrl,
   });
 
   // And one on a queue no worker serves: its jobs stay queued (cancel and position tests).
-  const idleStack = await startStack({ name: "idle", prefix: "it-idle", storage: fsStorage, common, logDir, startWorker: false });
+  const idleStack = await startStack({
+    name: "idle",
+    prefix: "it-idle",
+    storage: fsStorage,
+    common,
+    logDir,
+    startWorker: false,
+    apiEnv: { REFUSE_WITHOUT_WORKERS: "false" },
+  });
 
   const info: SuiteInfo = {
     apiKey: API_KEY,

@@ -55,6 +55,8 @@ beforeAll(async () => {
       ADMIN_TOKEN,
       API_KEYS: API_KEY,
       RATE_LIMIT_REQUESTS_PER_MINUTE: "1",
+      // No worker serves this queue; requests must still be admitted and counted.
+      REFUSE_WITHOUT_WORKERS: "false",
     },
     readyUrl: `${apiUrl}/readyz`,
     logFile: join(suite().logDir, "api-metrics.log"),

@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { join, resolve } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createImageBatch, fileLines, imageLine, uploadBatchFile, waitForBatch } from "./support/batches.js";
@@ -9,6 +12,7 @@ import { startPrivateStack, type PrivateStack } from "./support/private-stack.js
  * cluster mode, created with redis-cli --cluster create): two API replicas
  * and two workers, every Redis role on the cluster client.
  */
+const repoRoot = resolve(import.meta.dirname, "../..");
 const ADMIN_TOKEN = `admin-${randomBytes(24).toString("hex")}`;
 let stack: PrivateStack;
 let secondApi: string;
@@ -95,6 +99,28 @@ describe("on a Redis Cluster", () => {
       await expect
         .poll(() => outcomeOf(client(apiUrl, key.key as string).models.list()), { timeout: 5000 })
         .toBe(401);
+    }
+  });
+
+  it("refuses to start, saying what to set, when REDIS_URL points at one node of the cluster", async () => {
+    for (const app of ["api", "worker"]) {
+      const child = spawn(process.execPath, [join(repoRoot, "apps", app, "dist", "main.js")], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          REDIS_URL: stack.cluster!.masters[0]!.url,
+          MODEL_CATALOG_PATH: join(repoRoot, "config/models.yaml"),
+          URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
+          PORT: "0",
+          METRICS_PORT: "0",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect(code, `${app}: ${output}`).toBe(1);
+      expect(output).toContain("set REDIS_CLUSTER_NODES");
     }
   });
 

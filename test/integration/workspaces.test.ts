@@ -206,6 +206,18 @@ describe("the admin API", () => {
     expect((await models(0, ENV_KEY)).body.data.map((model: { id: string }) => model.id)).toEqual(["ws-alpha", "ws-beta", "ws-slow"]);
   });
 
+  it("refuses to mint a key that has already expired", async () => {
+    const workspace = await createWorkspace({ id: "past" });
+    const refused = await admin("POST", `/workspaces/${workspace}/keys`, { name: "late", expires_at: Math.floor(Date.now() / 1000) - 60 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "invalid_payload", param: "expires_at" });
+    // Milliseconds where seconds belong: a key for the next thirty thousand years is a mistake too.
+    const inMilliseconds = await admin("POST", `/workspaces/${workspace}/keys`, { name: "ms", expires_at: Date.now() + 3600_000 });
+    expect(inMilliseconds.status).toBe(400);
+    expect(inMilliseconds.body.error).toMatchObject({ code: "invalid_payload", param: "expires_at" });
+    expect((await admin("GET", `/workspaces/${workspace}/keys`)).body.data).toEqual([]);
+  });
+
   it("does not exist on a deployment without ADMIN_TOKEN", async () => {
     const response = await fetch(`${suite().stacks.s3.apiUrl}/admin/v1/workspaces`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(404);
@@ -361,18 +373,22 @@ describe("key lifecycle on both replicas", () => {
     expect((await models(0, key)).status).toBe(401);
   });
 
-  it("limits failed authentications per client address, before looking at the key", async () => {
+  it("limits failed authentications per client address, across replicas, and still lets valid credentials through", async () => {
     const { key } = await mintKey(await createWorkspace({ id: "brute" }));
     const attacker = newAddress();
     for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++) {
       const guess = `igk_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
       expect((await call(i % 2, "GET", "/v1/models", { token: guess, address: attacker })).status).toBe(401);
     }
-    const blocked = await call(1, "GET", "/v1/models", { token: key, address: attacker });
+    const guess = `igk_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+    const blocked = await call(1, "GET", "/v1/models", { token: guess, address: attacker });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe("rate_limited");
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await call(0, "GET", "/admin/v1/workspaces", { token: ADMIN_TOKEN, address: attacker })).status).toBe(429);
+    expect((await call(0, "GET", "/admin/v1/workspaces", { token: "not-the-admin-token", address: attacker })).status).toBe(429);
+    // Valid credentials from the same address are not locked out.
+    expect((await call(1, "GET", "/v1/models", { token: key, address: attacker })).status).toBe(200);
+    expect((await call(0, "GET", "/admin/v1/workspaces", { token: ADMIN_TOKEN, address: attacker })).status).toBe(200);
     // Other addresses are unaffected.
     expect((await call(1, "GET", "/v1/models", { token: key })).status).toBe(200);
   });

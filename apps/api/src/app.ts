@@ -1,6 +1,6 @@
 import { ServiceError, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
-import express, { type Express, type Router } from "express";
+import express, { type Express, type RequestHandler, type Router } from "express";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { ApiMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/authenticate.js";
@@ -24,6 +24,8 @@ export interface AppDeps {
   queueUi?: Router | undefined;
   /** OpenTelemetry server spans per request (OTEL_* set). */
   tracing?: boolean;
+  /** Answers 503 when no worker consumes the queue; undefined when REFUSE_WITHOUT_WORKERS=false. */
+  requireWorker?: RequestHandler | undefined;
   /** Resolves when Redis and storage answer; rejects with the reason otherwise. */
   ready: () => Promise<void>;
   settings: {
@@ -44,6 +46,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestContext(deps.log, deps.metrics));
   if (deps.tracing) app.use(traceRequests());
+  // No cross-origin access is offered (no CORS headers), so OPTIONS has
+  // nothing to say; without this Express answers it with a plain-text list.
+  app.options(/.*/, (_req, res) => {
+    res.status(204).end();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -63,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.admin) app.use("/admin/v1", deps.admin);
   if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
   app.use("/v1", authenticate(deps.authenticator));
+  if (deps.requireWorker) app.post(["/v1/images/generations", "/v1/images/edits"], deps.requireWorker);
   app.use(modelsRouter());
   for (const router of deps.v1Routers) app.use(router);
 

@@ -6,6 +6,7 @@ import type { RedisClient } from "@imagegen/shared";
 import type { ApiConfig } from "./config.js";
 import { batchesRouter } from "./routes/batches.js";
 import { filesRouter } from "./routes/files.js";
+import { createWebhookTargetCheck } from "./webhooks/webhook-target.js";
 
 /**
  * The composition root of OpenAI's Files and Batches API: their records and
@@ -23,6 +24,7 @@ export function createBatchApi(deps: { config: ApiConfig; redis: RedisClient; ba
       imageStore: deps.store,
       idempotency,
       maxFileBytes: config.MAX_FILE_BYTES,
+      uploadTmpDir: config.UPLOAD_TMP_DIR,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
     }),
   );
@@ -34,6 +36,7 @@ export function createBatchApi(deps: { config: ApiConfig; redis: RedisClient; ba
       idempotency,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
       completionWindowOverrideSeconds: config.BATCH_COMPLETION_WINDOW_OVERRIDE_SECONDS,
+      checkWebhookTarget: createWebhookTargetCheck({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS }),
     }),
   );
   return router;

@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { commonEnvSchema, parseEnv } from "@imagegen/shared";
 import { checkStorageEnv, storageEnvSchema } from "@imagegen/storage";
 import { z } from "zod";
@@ -18,6 +19,12 @@ const apiEnvSchema = commonEnvSchema
     URL_SIGNING_SECRET: z.string().min(32, "URL_SIGNING_SECRET must be at least 32 characters").optional(),
     /** Lifetime of `url` responses (presigned S3 links or signed API links). */
     IMAGE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    /**
+     * Deadline for receiving a whole request (headers and body); then the
+     * connection is closed with 408. Bounds slow or stalled senders; uploads
+     * of MAX_FILE_BYTES must arrive within it. The response may take longer.
+     */
+    REQUEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Largest JSON body accepted; image requests are small. */
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     /** Keys accepted for the default workspace, comma-separated. Hashed at start-up. */
@@ -31,8 +38,24 @@ const apiEnvSchema = commonEnvSchema
     ...accessEnvShape,
     /** Largest single input image or mask of POST /v1/images/edits (OpenAI's limit is 50 MB). */
     EDIT_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+    /**
+     * With no worker heartbeat in the last 5 s, answer image generations
+     * with 503 at once and report not ready. `false`: accept them and let
+     * them wait in the queue for a worker (async jobs survive a worker-less spell).
+     */
+    REFUSE_WITHOUT_WORKERS: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
+    /**
+     * Let `webhook_url` point at loopback and private addresses. Off: such
+     * targets are refused at submission with 400; set it like the worker's.
+     */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    /**
+     * Where uploads are spooled before they reach the file store: needs room
+     * for MAX_FILE_BYTES per upload in flight. Leftovers of a crash are swept at start.
+     */
+    UPLOAD_TMP_DIR: z.string().min(1).default(tmpdir()),
     /** How long an async job may wait in the queue before it expires. */
     ASYNC_JOB_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
     /** Testing aid: replaces every batch's completion window (seconds). Leave unset in production. */

@@ -1,14 +1,28 @@
 import { createServer } from "node:http";
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, handleMetricsRequest, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import {
+  assertRedisTopology,
+  createLogger,
+  createReadiness,
+  createRedisConnection,
+  exitGracefullyOnSignals,
+  handleMetricsRequest,
+  loadModelCatalog,
+  newProcessId,
+  operationsKeys,
+  redisKeyspaceCheck,
+  startTelemetry,
+} from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
 import { createAccessControl } from "./auth/access-control.js";
 import { createBatchApi } from "./batch-api.js";
 import { loadApiConfig } from "./config.js";
+import { prepareUploadDir, sweepStaleUploads } from "./files/upload.js";
 import { createGenerations } from "./generations/generations.js";
 import { createApiMetrics } from "./metrics.js";
 import { createOperations } from "./operations/operations.js";
+import { createWorkerPresence } from "./operations/worker-presence.js";
 import { createQueueHandles } from "./queues.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { createHttpServer, listen } from "./server.js";
@@ -18,6 +32,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry("imagegen-api", process.env);
   const config = loadApiConfig(process.env);
   const log = createLogger({ name: "api", level: config.LOG_LEVEL });
+  const processId = newProcessId();
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createApiMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(
@@ -57,10 +72,13 @@ async function main(): Promise<void> {
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
       editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
+      uploadTmpDir: config.UPLOAD_TMP_DIR,
+      allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
   const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
+  const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
   const app = createApp({
     log,
     metrics,
@@ -70,24 +88,32 @@ async function main(): Promise<void> {
     admin: admin.router,
     queueUi: operations.queueUi,
     tracing: telemetry.enabled,
-    ready: async () => {
-      await producer.ping();
-      await store.ping();
-    },
+    requireWorker: workerPresence?.requireWorker,
+    ready: createReadiness([
+      ["redis", redisKeyspaceCheck(producer, operationsKeys(prefix).readinessProbe(processId))],
+      ["storage", () => store.ping()],
+      ...(workerPresence ? [["workers", workerPresence.check] as const] : []),
+    ]),
     settings: { urlSigningSecret: config.URL_SIGNING_SECRET, trustProxy: config.TRUST_PROXY },
   });
 
   // Results must be heard before the first request is accepted.
   await queues.start();
+  await assertRedisTopology(producer);
   await admin.ensureDefaultWorkspace();
   await access.start();
+
+  await prepareUploadDir(config.UPLOAD_TMP_DIR);
+  // Far beyond any upload's body deadline: what is older belongs to no live request.
+  const swept = await sweepStaleUploads(config.UPLOAD_TMP_DIR, Math.max(3600_000, 2 * config.REQUEST_BODY_TIMEOUT_MS));
+  if (swept.length > 0) log.info({ swept: swept.length, dir: config.UPLOAD_TMP_DIR }, "removed uploads a previous run left behind");
 
   const metricsServer = createServer((req, res) => {
     const registry = config.METRICS_ENABLED ? metrics.registry : undefined;
     if (!handleMetricsRequest(req, res, { registry, token: config.METRICS_TOKEN })) res.writeHead(404).end();
   });
   const metricsPort = await listen(metricsServer, config.METRICS_PORT, config.METRICS_HOST);
-  const server = createHttpServer(app);
+  const server = createHttpServer(app, { bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS });
   const port = await listen(server, config.PORT, config.HOST);
   log.info({ port, metricsPort, models: catalog.models.map((model) => model.id), storage: store.driver }, "api listening");
 

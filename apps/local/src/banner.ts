@@ -6,6 +6,8 @@ export function banner(info: {
   dataDir: string;
   webhookSigningSecret: string;
   metrics: Record<string, string>;
+  /** Which Redis the stack uses, for the operator's eyes (no password). */
+  redis: string;
 }): string {
   const curl = [
     `curl -sS ${info.baseUrl}/v1/images/generations \\`,
@@ -27,6 +29,7 @@ export function banner(info: {
     `  Models:    ${info.baseUrl}/v1/models`,
     `  Webhooks:  signed with ${info.webhookSigningSecret}`,
     ...Object.entries(info.metrics).map(([name, url]) => `  Metrics (${name}): ${url}`),
+    `  Redis:     ${info.redis}`,
     `  Data:      ${info.dataDir} (Redis append-only file, images, logs)`,
     "",
     "Try it:",

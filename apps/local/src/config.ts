@@ -9,6 +9,15 @@ const localEnvSchema = z.object({
   /** Where Redis's append-only file, images, secrets and logs live. */
   LOCAL_DATA_DIR: z.string().default(".data/local"),
   MODEL_CATALOG_PATH: z.string().default("config/models.yaml"),
+  /**
+   * Use this Redis (or, with REDIS_CLUSTER_NODES, this Redis Cluster) instead
+   * of starting a private redis-server; it is then neither started, stopped
+   * nor restarted by the launcher.
+   */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://").optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  /** Worker processes to run, each supervised; they share the GPU slots (global by default). */
+  WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   /** Copy the processes' JSON logs to this terminal (they always go to files too). */
   LOCAL_ECHO_LOGS: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
 });

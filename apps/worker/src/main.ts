@@ -1,11 +1,22 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import { createLogger, createRedisConnection, exitGracefullyOnSignals, GENERATE_IMAGE_QUEUE, loadModelCatalog, startTelemetry } from "@imagegen/shared";
+import {
+  assertRedisTopology,
+  createLogger,
+  createReadiness,
+  createRedisConnection,
+  exitGracefullyOnSignals,
+  GENERATE_IMAGE_QUEUE,
+  loadModelCatalog,
+  newProcessId,
+  operationsKeys,
+  redisKeyspaceCheck,
+  startTelemetry,
+} from "@imagegen/shared";
 import { createImageStore } from "@imagegen/storage";
 import { composeBatches } from "./batches/compose.js";
 import { loadWorkerConfig } from "./config.js";
 import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { createWorkerHeartbeat } from "./operations/heartbeat.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
 import { composeGenerations } from "./processors/compose.js";
 import { createPrefetchGovernor } from "./queues/prefetch-governor.js";
@@ -23,6 +34,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry("imagegen-worker", process.env);
   const config = loadWorkerConfig(process.env);
   const log = createLogger({ name: "worker", level: config.LOG_LEVEL });
+  const processId = newProcessId();
   const catalog = loadModelCatalog(config.MODEL_CATALOG_PATH, process.env);
   const metrics = createWorkerMetrics({ enabled: config.METRICS_ENABLED });
   const store = createImageStore(config);
@@ -53,7 +65,7 @@ async function main(): Promise<void> {
   const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
   const prefetch = createPrefetchGovernor({
     worker: generateWorker,
-    workerId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    workerId: processId,
     maxConcurrency: config.WORKER_CONCURRENCY,
     running: () => workers.active(GENERATE_IMAGE_QUEUE),
     waitingForSlot: router.waitingForSlot,
@@ -75,17 +87,25 @@ async function main(): Promise<void> {
   const health = createHealthServer({
     registry: config.METRICS_ENABLED ? metrics.registry : undefined,
     metricsToken: config.METRICS_TOKEN,
-    ready: async () => {
-      await connection.ping();
-      await store.ping();
-      if (!workers.isRunning()) throw new Error("worker is not running");
-      // Probes and circuit breakers already track every upstream; reading their verdict costs nothing.
-      if (!router.usage().some((upstream) => upstream.healthy)) throw new Error("no upstream is healthy");
-    },
+    ready: createReadiness([
+      ["redis", redisKeyspaceCheck(connection, operationsKeys(config.QUEUE_PREFIX).readinessProbe(processId))],
+      ["storage", () => store.ping()],
+      [
+        "worker",
+        async () => {
+          if (!workers.isRunning()) throw new Error("not running");
+          // Probes and circuit breakers already track every upstream; reading their verdict costs nothing.
+          if (!router.usage().some((upstream) => upstream.healthy)) throw new Error("no upstream is healthy");
+        },
+      ],
+    ]),
   });
   const metricsPort = await listen(health, config.METRICS_PORT, config.METRICS_HOST);
+  await assertRedisTopology(connection);
   await prefetch.start();
   await workers.start();
+  const heartbeat = createWorkerHeartbeat({ redis: connection, prefix: config.QUEUE_PREFIX, workerId: processId, log });
+  await heartbeat.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
     "worker started",
@@ -98,6 +118,7 @@ async function main(): Promise<void> {
     // stalled-job check then hands them to another worker.
     timeoutMessage: "shutdown timed out; in-flight jobs will be picked up by another worker",
     stop: async () => {
+      await heartbeat.stop();
       await prefetch.stop();
       await workers.close();
       await queues.close();

@@ -74,7 +74,7 @@ async function launch(options: { port: number; dataDir: string; appendOnly: bool
 }
 
 /** Runs a private redis-server child with its data in `dataDir`. */
-export async function startRedisServer(options: RedisServerOptions): Promise<RedisHandle> {
+export async function startRedisServer(options: RedisServerOptions): Promise<RedisHandle & { exited(): Promise<number | null> | undefined }> {
   const dataDir = resolvePath(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const port = options.port ?? (await getFreePort(HOST));

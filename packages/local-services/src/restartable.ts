@@ -10,7 +10,13 @@ export async function startRestartableChild(options: {
   name: string;
   launch: () => Promise<RunningChild>;
   stopTimeoutMs: number;
-}): Promise<{ stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
+}): Promise<{
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** Resolves when the process running now exits (whoever ended it), to its exit code; undefined when none runs. */
+  exited(): Promise<number | null> | undefined;
+}> {
   let current: RunningChild | undefined;
   let untrack = (): void => undefined;
 
@@ -36,5 +42,6 @@ export async function startRestartableChild(options: {
       await stop();
       await start();
     },
+    exited: () => current?.exited,
   };
 }

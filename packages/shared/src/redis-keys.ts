@@ -66,6 +66,16 @@ export function scalingKeys(prefix: string) {
 /** How long finished records stay readable (async results, batches, files). */
 export const RECORD_RETENTION_SECONDS = 7 * 24 * 3600;
 
+/** Keys of operations: readiness probes and the presence of workers. */
+export function operationsKeys(prefix: string) {
+  return {
+    /** String: what one process's readiness probe writes and reads back, proving the keyspace serves it. */
+    readinessProbe: (processId: string) => `${prefix}:readiness:${processId}`,
+    /** Sorted set: worker id → the time (ms) of its last heartbeat; the API reads who is consuming. */
+    workerHeartbeats: () => `${prefix}:worker-heartbeats`,
+  };
+}
+
 /**
  * Pub/sub channel on which a worker relays a streaming job's partial images
  * to the API replica holding the caller's connection. Pub/sub, not a key:

@@ -55,3 +55,43 @@ export function createRedisConnection(target: RedisTarget | string, role: RedisR
     slotsRefreshTimeout: 2000,
   });
 }
+
+/** Network failures of the connection itself. */
+const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+/**
+ * Replies of a Redis that is up but cannot serve the keyspace now: loading
+ * its data, a read-only replica, a cluster node that does not own the key.
+ */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS|BUSY|NOAUTH|WRONGPASS)\b/;
+
+/**
+ * Whether an error means "Redis cannot be reached or cannot serve right now"
+ * rather than a bug: the API answers those with 503 and a retry hint. A
+ * producer connection (no offline queue) fails with "Stream isn't writeable"
+ * while it reconnects, and "Connection is closed" once it has given up.
+ */
+export function isRedisUnavailableError(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error)) return false;
+  // Wrapped by a library (BullMQ, a record helper): the cause decides.
+  if (depth < 3 && error.cause !== undefined && isRedisUnavailableError(error.cause, depth + 1)) return true;
+  if (error.name === "MaxRetriesPerRequestError") return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) return true;
+  if (error.message.startsWith("Stream isn't writeable") || error.message === "Connection is closed.") return true;
+  return error.name === "ReplyError" && UNAVAILABLE_REPLY.test(error.message);
+}
+
+/**
+ * Refuses a Redis whose topology does not match the configuration, with a
+ * message an operator can act on, instead of failing later on the first
+ * keyed command (MOVED from a cluster node reached as a single server).
+ */
+export async function assertRedisTopology(client: RedisClient): Promise<void> {
+  if (client instanceof Cluster) return; // the cluster client found a cluster, or it would not have connected
+  const info = await client.info("cluster");
+  if (/^cluster_enabled:1\r?$/m.test(info)) {
+    throw new Error(
+      "REDIS_URL points at a node of a Redis Cluster, which serves only its own slots: set REDIS_CLUSTER_NODES to a few of the cluster's nodes (host:port,host:port) instead",
+    );
+  }
+}

@@ -14,6 +14,7 @@ import {
   type ServiceProcess,
 } from "@imagegen/local-services";
 import { createSimulator, type Simulator, type SimulatorOptionsInput } from "@imagegen/simulator";
+import { afterAll, beforeAll } from "vitest";
 import { suite } from "./context.js";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
@@ -33,6 +34,8 @@ export async function startPrivateStack(options: {
   redisCluster?: boolean;
   /** Opens the admin API (/admin/v1) with this token. */
   adminToken?: string;
+  /** Extra environment of every API replica. */
+  apiEnv?: Record<string, string>;
 }) {
   const workDir = mkdtempSync(join(tmpdir(), "imagegen-private-"));
   const cluster: RedisClusterHandle | undefined = options.redisCluster
@@ -82,7 +85,7 @@ export async function startPrivateStack(options: {
   const workers: ServiceProcess[] = [];
   let workerCount = 0;
 
-  async function startWorker(): Promise<ServiceProcess> {
+  async function startWorker(): Promise<ServiceProcess & { healthUrl: string }> {
     const port = await getFreePort();
     const name = `private-worker-${++workerCount}`;
     const worker = await startNodeService({
@@ -94,7 +97,7 @@ export async function startPrivateStack(options: {
       logFile: join(suite().logDir, `${name}.log`),
     });
     workers.push(worker);
-    return worker;
+    return Object.assign(worker, { healthUrl: `http://127.0.0.1:${port}` });
   }
 
   let apiCount = 0;
@@ -114,8 +117,10 @@ export async function startPrivateStack(options: {
         API_KEYS: apiKey,
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
+        ...options.apiEnv,
       },
-      readyUrl: `${url}/readyz`,
+      // Not /readyz: that waits for a worker, and tests start theirs after the API.
+      readyUrl: `${url}/healthz`,
       logFile: join(suite().logDir, `${name}.log`),
     });
     apis.push(process);
@@ -129,6 +134,8 @@ export async function startPrivateStack(options: {
   return {
     apiUrl,
     apiMetricsUrl,
+    /** The first API replica's process. */
+    api: first.process,
     apiKey,
     redis,
     cluster,
@@ -148,3 +155,20 @@ export async function startPrivateStack(options: {
   };
 }
 export type PrivateStack = Awaited<ReturnType<typeof startPrivateStack>>;
+
+/**
+ * A private stack for one test file: started (with `workers` workers) before
+ * its tests, stopped after them. Call the returned function inside a test.
+ */
+export function usePrivateStack(options: Parameters<typeof startPrivateStack>[0], workers = 0): () => PrivateStack {
+  let stack: PrivateStack | undefined;
+  beforeAll(async () => {
+    stack = await startPrivateStack(options);
+    for (let started = 0; started < workers; started++) await stack.startWorker();
+  }, 60_000);
+  afterAll(() => stack?.stop());
+  return () => {
+    if (!stack) throw new Error("the private stack has not started");
+    return stack;
+  };
+}

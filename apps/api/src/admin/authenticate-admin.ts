@@ -19,6 +19,8 @@ export function authenticateAdmin(deps: { adminToken: string; failures: AuthFail
   return async (req, _res, next) => {
     const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
     const match = BEARER.exec(req.headers.authorization ?? "");
+    // The right token passes whatever others at this address tried.
+    if (match && timingSafeEqual(digest(match[1]!), expected)) return next();
     const blockedMs = await deps.failures.blockedForMs(address).catch((error: unknown) => {
       throw new ServiceError("service_unavailable", "Authentication is unavailable. Retry with backoff.", { cause: error });
     });
@@ -27,10 +29,7 @@ export function authenticateAdmin(deps: { adminToken: string; failures: AuthFail
         retryAfterSeconds: Math.ceil(blockedMs / 1000),
       });
     }
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      await deps.failures.recordFailure(address).catch(() => {});
-      throw new ServiceError("unauthorized", "Missing or invalid admin token. The admin API takes the operator's ADMIN_TOKEN, not an API key.");
-    }
-    next();
+    await deps.failures.recordFailure(address).catch(() => {});
+    throw new ServiceError("unauthorized", "Missing or invalid admin token. The admin API takes the operator's ADMIN_TOKEN, not an API key.");
   };
 }

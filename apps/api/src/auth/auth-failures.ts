@@ -4,7 +4,9 @@ import { RateLimiterRedis } from "rate-limiter-flexible";
 /**
  * Failed authentications per client address, shared by every replica
  * through Redis (rate-limiter-flexible, one-minute windows). An address over
- * the limit is refused before its key is even checked, so guessing stops.
+ * the limit gets 429 for every credential that does not open anything, so
+ * guessing stops; valid credentials from it still pass (the limit spares CPU
+ * and Redis, the 256-bit keys protect themselves).
  */
 export interface AuthFailureLimiter {
   /** ms until the address may try again; 0 when it may try now. */

@@ -137,7 +137,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       } catch (error) {
         throw new ServiceError("service_unavailable", "Authentication is unavailable. Retry with backoff.", { cause: error });
       }
-      if (blockedMs > 0) {
+      // Valid credentials always pass: keys are 256-bit, so the limit only
+      // spares CPU and Redis from guessers; refusing a valid key behind a
+      // shared address would let one client lock out everyone else there.
+      if (!entry && blockedMs > 0) {
         deps.onRefused?.();
         throw new ServiceError("rate_limited", "Too many failed authentication attempts from this address.", {
           retryAfterSeconds: Math.ceil(blockedMs / 1000),

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
 import { spoolFile } from "../files/spool-file.js";
+import { UPLOAD_DIR_PREFIX } from "../files/upload.js";
 import type { Request } from "express";
 
 /** OpenAI's limit on `image[]`. */
@@ -42,11 +43,13 @@ function invalid(message: string, param: string | null): ServiceError {
  * `maxImageBytes`, too many images or an unknown file field is refused
  * naming the field; nothing is kept on failure.
  */
-export async function receiveEditUpload(req: Request, maxImageBytes: number): Promise<EditUpload> {
+export async function receiveEditUpload(req: Request, limits: { maxImageBytes: number; tmpDir: string }): Promise<EditUpload> {
+  const { maxImageBytes } = limits;
   if (!req.is("multipart/form-data")) {
     throw invalid("Send image edits as multipart/form-data with the fields 'image' (or 'image[]'), 'prompt' and 'model'.", null);
   }
-  const dir = await mkdtemp(join(tmpdir(), "edit-"));
+  // Named like every upload, so the start-up sweep removes what a crash left behind.
+  const dir = await mkdtemp(join(limits.tmpDir, UPLOAD_DIR_PREFIX));
   const discard = () => rm(dir, { recursive: true, force: true });
   try {
     return await new Promise<EditUpload>((resolve, reject) => {
@@ -101,8 +104,9 @@ export async function receiveEditUpload(req: Request, maxImageBytes: number): Pr
           // Also what the checks above throw: a refusal must reach the caller, not escape as an unhandled rejection.
           .catch(reject);
       });
-      req.on("aborted", () => reject(invalid("The upload was cut off.", null)));
-      req.pipe(parser);
+      // `pipeline`, not `pipe`: a body that ends early (the caller went away, the
+      // body deadline passed) destroys the parser instead of leaving it waiting.
+      pipeline(req, parser).catch(() => reject(invalid("The upload ended before the whole body arrived.", null)));
     });
   } catch (error) {
     await discard();

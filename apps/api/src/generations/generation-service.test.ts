@@ -111,6 +111,9 @@ function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
         claims.set(`${workspace}:${key}`, { body: String(body), id: resourceId });
         return {};
       },
+      async release(workspace, key, resourceId) {
+        if (claims.get(`${workspace}:${key}`)?.id === resourceId) claims.delete(`${workspace}:${key}`);
+      },
     },
     async findJob(id, workspaceId) {
       const record = records.get(id);
@@ -142,6 +145,7 @@ function submission(overrides: Partial<Omit<GenerationSubmission, "prefer">> & {
     idempotencyKey: undefined,
     idempotencyBody: "{}",
     webhookUrl: undefined,
+    admit: async () => {},
     clientGone: new AbortController().signal,
     log: createLogger({ name: "test", level: "silent" }),
     ...rest,
@@ -260,5 +264,26 @@ describe("generation service: Idempotency-Key", () => {
     await service.submit(submission({ idempotencyKey: "k3", idempotencyBody: "one" }));
     const error = await failureOf(service.submit(submission({ idempotencyKey: "k3", idempotencyBody: "two" })));
     expect(error).toMatchObject({ code: "invalid_payload", param: "Idempotency-Key" });
+  });
+
+  it("charges the rate limit for new work only, and gives a refused request's key back", async () => {
+    const { service, enqueued } = world();
+    let charged = 0;
+    let refuse = false;
+    const admit = async () => {
+      if (refuse) throw new ServiceError("rate_limited");
+      charged++;
+    };
+    await service.submit(submission({ idempotencyKey: "k4", admit }));
+    await service.submit(submission({ requestId: "req_000000000000000000000002", idempotencyKey: "k4", admit }));
+    expect(charged).toBe(1);
+
+    refuse = true;
+    expect((await failureOf(service.submit(submission({ requestId: "req_000000000000000000000003", idempotencyKey: "k5", admit })))).code).toBe("rate_limited");
+    refuse = false;
+    // The retry is the first real request with that key, not a replay of work that never existed.
+    expect(await service.submit(submission({ requestId: "req_000000000000000000000004", idempotencyKey: "k5", admit }))).toMatchObject({ replayed: false });
+    expect(charged).toBe(2);
+    expect(enqueued).toHaveLength(2);
   });
 });

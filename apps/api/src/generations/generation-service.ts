@@ -30,8 +30,17 @@ export interface GenerationSubmission {
   /** The body as the caller sent it: an Idempotency-Key replays only the same body. */
   idempotencyBody: string;
   webhookUrl: string | undefined;
-  /** An edit's inputs, already in storage (POST /v1/images/edits). */
-  edit?: GenerateImagePayload["edit"];
+  /**
+   * Charges the request against the rate limits; throws 429 when refused.
+   * Called only for new work: a replay of an Idempotency-Key creates none
+   * and is not charged.
+   */
+  admit: () => Promise<void>;
+  /**
+   * For an edit: puts its inputs into storage under the job's id, once the
+   * request is admitted (a refused or replayed edit stores nothing).
+   */
+  storeInputs?: (jobId: string) => Promise<NonNullable<GenerateImagePayload["edit"]>>;
   /** Aborts when the caller hangs up. */
   clientGone: AbortSignal;
   log: Logger;
@@ -59,12 +68,16 @@ export interface GenerationServiceDeps {
   queue: GenerationJobQueue;
   hub: CompletionHub;
   records: Pick<GenerationRecords, "create" | "get">;
-  idempotency: Pick<Idempotency, "claim">;
+  idempotency: Pick<Idempotency, "claim" | "release">;
   /** A retained job of this workspace, or not_found. */
   findJob(id: string, workspaceId: string): Promise<GenerationRecord>;
   /** How long an async job may wait in the queue before it expires. */
   asyncJobTtlMs: number;
 }
+
+/** How long a replay waits for the job of a key claimed a moment ago: 40 × 50 ms. */
+const CLAIMED_JOB_ATTEMPTS = 40;
+const CLAIMED_JOB_POLL_MS = 50;
 
 /** Time past the job's deadline we keep waiting, for the worker's own reply to arrive. */
 const DEADLINE_GRACE_MS = 2000;
@@ -162,10 +175,25 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
     return retainedOutcome(jobId);
   }
 
+  /**
+   * The first request claims its key, is then admitted and records its job:
+   * a replay arriving in between waits briefly for the record to appear.
+   */
+  async function findClaimedJob(jobId: string, workspaceId: string): Promise<GenerationRecord> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.findJob(jobId, workspaceId);
+      } catch (error) {
+        if (!(error instanceof ServiceError) || error.code !== "not_found" || attempt >= CLAIMED_JOB_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, CLAIMED_JOB_POLL_MS));
+      }
+    }
+  }
+
   /** The same request again: answer with the work the first one created. */
   async function replay(submission: GenerationSubmission, jobId: string): Promise<SubmitOutcome> {
     const { prefer, card } = submission;
-    const record = await deps.findJob(jobId, submission.workspaceId);
+    const record = await findClaimedJob(jobId, submission.workspaceId);
     const pending: SubmitOutcome = { status: "pending", jobId, replayed: true, preferenceApplied: undefined };
     if (prefer.respondAsync) return pending;
     const waitMs = Math.max(0, prefer.waitSeconds !== undefined ? prefer.waitSeconds * 1000 : card.timeout_ms);
@@ -180,9 +208,19 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
       const kind = prefer.respondAsync ? "async" : "sync";
       const jobId = kind === "async" ? newId("gen") : submission.requestId;
 
-      if (submission.idempotencyKey !== undefined) {
-        const { replayOf } = await deps.idempotency.claim(submission.workspaceId, submission.idempotencyKey, submission.idempotencyBody, jobId);
+      const idempotencyKey = submission.idempotencyKey;
+      if (idempotencyKey !== undefined) {
+        const { replayOf } = await deps.idempotency.claim(submission.workspaceId, idempotencyKey, submission.idempotencyBody, jobId);
         if (replayOf) return replay(submission, replayOf);
+      }
+      let edit: GenerateImagePayload["edit"];
+      try {
+        await submission.admit();
+        edit = await submission.storeInputs?.(jobId);
+      } catch (error) {
+        // Refused (or unstorable) work must not leave its key claimed: the retry is the first real request.
+        if (idempotencyKey !== undefined) await deps.idempotency.release(submission.workspaceId, idempotencyKey, jobId).catch(() => {});
+        throw error;
       }
 
       const payload: GenerateImagePayload = {
@@ -196,7 +234,7 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         responseFormat: request.responseFormat,
         parameters: request.parameters,
         options: request.options,
-        ...(submission.edit === undefined ? {} : { edit: submission.edit }),
+        ...(edit === undefined ? {} : { edit }),
         deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
         ...(retain ? { retain: true } : {}),
       };

@@ -8,6 +8,7 @@ import { Router } from "express";
 import { imagesEditsRouter } from "../routes/images-edits.js";
 import { createPartialRelay } from "../streaming/partial-relay.js";
 import { imagesGenerationsRouter } from "../routes/images-generations.js";
+import { createWebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { createCompletionHub } from "./completion-hub.js";
 import { createGenerationService } from "./generation-service.js";
 import { bullGenerationJobQueue } from "./job-queue.js";
@@ -36,6 +37,10 @@ export function createGenerations(deps: {
     maxBodyBytes: number;
     /** Largest single input image or mask of an edit. */
     editMaxImageBytes: number;
+    /** Where edit uploads are spooled (UPLOAD_TMP_DIR). */
+    uploadTmpDir: string;
+    /** WEBHOOK_ALLOW_PRIVATE_TARGETS: may webhook_url point at private and loopback addresses. */
+    allowPrivateWebhookTargets: boolean;
   };
 }) {
   const { redis, prefix, queues } = deps;
@@ -52,11 +57,19 @@ export function createGenerations(deps: {
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
   });
   const relay = createPartialRelay({ connect: deps.connectSubscriber, prefix, log: deps.log });
-  const routeDeps = { generations: service, jobs, relay, store: deps.store, rateLimiter: deps.rateLimiter, urlTtlSeconds: deps.settings.urlTtlSeconds };
+  const routeDeps = {
+    generations: service,
+    jobs,
+    relay,
+    store: deps.store,
+    rateLimiter: deps.rateLimiter,
+    urlTtlSeconds: deps.settings.urlTtlSeconds,
+    checkWebhookTarget: createWebhookTargetCheck({ allowPrivate: deps.settings.allowPrivateWebhookTargets }),
+  };
   // Edits run through the same service: same queue, Prefer, Idempotency-Key and webhooks.
   const router: Router = Router().use(
     imagesGenerationsRouter({ ...routeDeps, maxBodyBytes: deps.settings.maxBodyBytes }),
-    imagesEditsRouter({ ...routeDeps, maxImageBytes: deps.settings.editMaxImageBytes }),
+    imagesEditsRouter({ ...routeDeps, maxImageBytes: deps.settings.editMaxImageBytes, uploadTmpDir: deps.settings.uploadTmpDir }),
   );
   return {
     router,

@@ -1,13 +1,20 @@
-import { ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
+import { isRedisUnavailableError, ServiceError, toErrorBody, type Logger } from "@imagegen/shared";
 import type { ErrorRequestHandler, Response } from "express";
 import type { ApiMetrics } from "../metrics.js";
 
 /** Errors Express and body-parser raise for bad input, as the caller should see them. */
-function fromBodyParser(error: { type?: unknown; limit?: unknown; status?: unknown }): ServiceError | undefined {
+function fromBodyParser(error: { type?: unknown; limit?: unknown; status?: unknown; code?: unknown }): ServiceError | undefined {
   // Express's router fails to decode a path such as /v1/images/files/% with a
   // URIError marked 400: the caller's malformed URL, not our fault.
-  if (error instanceof URIError || (error.status === 400 && error.type === undefined)) {
+  if (error instanceof URIError) {
     return new ServiceError("invalid_payload", "The request URL is malformed (bad percent-encoding).");
+  }
+  // body-parser inflates gzip/deflate/br bodies; zlib's own error codes say the bytes were not what Content-Encoding claimed.
+  if (error.status === 400 && typeof error.code === "string" && /^(Z_|ERR__ERROR_)/.test(error.code)) {
+    return new ServiceError("invalid_payload", "The request body could not be decompressed: it does not match its Content-Encoding.");
+  }
+  if (error.status === 400 && error.type === undefined) {
+    return new ServiceError("invalid_payload", "The request could not be read.");
   }
   switch (error.type) {
     case "entity.parse.failed":
@@ -39,7 +46,12 @@ export function sendError(res: Response, error: ServiceError, metrics: ApiMetric
 export function errorHandler(metrics: ApiMetrics, baseLog: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const log: Logger = res.locals.log ?? baseLog;
-    let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown; status?: unknown });
+    let failure = error instanceof ServiceError ? error : fromBodyParser((error ?? {}) as { type?: unknown; status?: unknown; code?: unknown });
+    // Whatever touched Redis when it went away (records, queues, idempotency
+    // keys): the service is unavailable for a moment, not broken.
+    if (!failure && isRedisUnavailableError(error)) {
+      failure = new ServiceError("service_unavailable", "The service is temporarily unavailable (its data store is unreachable). Retry with backoff.", { cause: error });
+    }
     if (!failure) {
       log.error({ err: error }, "unhandled error");
       failure = new ServiceError(

@@ -27,14 +27,15 @@ export function authenticateOperator(deps: { adminToken: string; failures: AuthF
   const expected = digest(deps.adminToken);
   return async (req, res, next) => {
     const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
+    // The right token passes whatever others at this address tried.
+    const secret = offeredSecret(req.headers.authorization);
+    if (secret !== undefined && timingSafeEqual(digest(secret), expected)) return next();
     const blockedMs = await deps.failures.blockedForMs(address).catch((error: unknown) => {
       throw new ServiceError("service_unavailable", "Authentication is unavailable. Retry with backoff.", { cause: error });
     });
     if (blockedMs > 0) {
       throw new ServiceError("rate_limited", "Too many failed authentication attempts from this address.", { retryAfterSeconds: Math.ceil(blockedMs / 1000) });
     }
-    const secret = offeredSecret(req.headers.authorization);
-    if (secret !== undefined && timingSafeEqual(digest(secret), expected)) return next();
     await deps.failures.recordFailure(address).catch(() => {});
     // The error handler renders the 401; this header makes a browser ask for the token.
     res.set("www-authenticate", 'Basic realm="imagegen queues", charset="UTF-8"');

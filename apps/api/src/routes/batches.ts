@@ -14,6 +14,7 @@ import {
 } from "@imagegen/shared";
 import type { Queue } from "bullmq";
 import { json, Router } from "express";
+import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { z } from "zod";
 import { principalOf } from "../middleware/locals.js";
 
@@ -25,6 +26,7 @@ export interface BatchesDeps {
   maxBodyBytes: number;
   /** Shortens every completion window (tests of expiry); unset in production. */
   completionWindowOverrideSeconds: number | undefined;
+  checkWebhookTarget: WebhookTargetCheck;
 }
 
 const listQuerySchema = z.object({
@@ -45,6 +47,7 @@ export function batchesRouter(deps: BatchesDeps): Router {
   router.post("/v1/batches", json({ limit: deps.maxBodyBytes, type: () => true }), async (req, res) => {
     const principal = principalOf(res);
     const body = parseOrInvalid(createBatchBodySchema, req.body ?? {}, { fallbackMessage: "Invalid batch." });
+    if (body.webhook_url !== undefined) await deps.checkWebhookTarget(body.webhook_url);
     const input = await deps.files.get(body.input_file_id, principal.workspaceId);
     if (!input || input.purpose !== "batch") {
       throw new ServiceError("invalid_payload", `No batch input file with id '${body.input_file_id}'.`, { param: "input_file_id" });

@@ -12,6 +12,7 @@ export interface FilesDeps {
   imageStore: ImageStore;
   idempotency: Idempotency;
   maxFileBytes: number;
+  uploadTmpDir: string;
   urlTtlSeconds: number;
 }
 
@@ -28,7 +29,7 @@ export function filesRouter(deps: FilesDeps): Router {
 
   router.post("/v1/files", async (req, res) => {
     const principal = principalOf(res);
-    const upload = await spoolUpload(req, deps.maxFileBytes);
+    const upload = await spoolUpload(req, { maxBytes: deps.maxFileBytes, tmpDir: deps.uploadTmpDir });
     try {
       if (upload.purpose !== "batch") {
         throw new ServiceError("invalid_payload", "purpose must be 'batch': this service accepts files for the Batch API only.", { param: "purpose" });

@@ -1,6 +1,7 @@
 import { ServiceError, wantsStream, type ModelCard } from "@imagegen/shared";
 import type { Principal } from "../auth/authenticator.js";
 import type { RateLimiter } from "../rate-limit.js";
+import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
 import type { GenerationSubmission, SubmitOutcome, GenerationService } from "../generations/generation-service.js";
@@ -20,22 +21,27 @@ export interface ImageRouteDeps {
   store: ImageStore;
   rateLimiter: RateLimiter;
   urlTtlSeconds: number;
+  /** Refuses webhook targets the workers would refuse (private addresses unless allowed). */
+  checkWebhookTarget: WebhookTargetCheck;
 }
 
 /** How long past the model's deadline a concurrency slot stays leased if this process dies holding it. */
 const SLOT_LEASE_MARGIN_MS = 10_000;
 
 /**
- * Takes the workspace's and key's limits for `images` images, or throws the
- * refusal; the rate-limit headers go on the answer either way. The
- * concurrency slot frees on "close", which fires after the response and
- * when the caller hangs up.
+ * The request's admission, for the service to call when it creates new
+ * work (a replay is not charged): takes the workspace's and key's limits
+ * for `images` images or throws the refusal; the rate-limit headers go on
+ * the answer either way. The concurrency slot frees on "close", which fires
+ * after the response and when the caller hangs up.
  */
-export async function admitImages(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): Promise<void> {
-  const admission = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS });
-  res.set(admission.headers);
-  if (!admission.admitted) throw admission.error;
-  res.on("close", admission.release);
+export function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): () => Promise<void> {
+  return async () => {
+    const admitted = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS });
+    res.set(admitted.headers);
+    if (!admitted.admitted) throw admitted.error;
+    res.on("close", admitted.release);
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { validateEditInputs } from "../edits/validate-inputs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
 import {
-  admitImages,
+  admission,
   checkStreamPreferences,
   clientGoneSignal,
   createOutcomeRenderer,
@@ -18,6 +18,8 @@ import {
 export interface ImagesEditsDeps extends ImageRouteDeps {
   /** Largest single input image or mask (EDIT_MAX_IMAGE_BYTES). */
   maxImageBytes: number;
+  /** Where uploads are spooled (UPLOAD_TMP_DIR). */
+  uploadTmpDir: string;
 }
 
 /**
@@ -34,11 +36,12 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
   router.post("/v1/images/edits", async (req, res) => {
     const principal = principalOf(res);
     const prefer = parsePrefer(req.headers.prefer);
-    const upload = await receiveEditUpload(req, deps.maxImageBytes);
+    const upload = await receiveEditUpload(req, { maxImageBytes: deps.maxImageBytes, tmpDir: deps.uploadTmpDir });
     // The spooled copies go once the request is answered or abandoned.
     res.on("close", () => void upload.discard());
 
     const { webhookUrl } = takeWebhookUrl(upload.fields, prefer.respondAsync);
+    if (webhookUrl !== undefined) await deps.checkWebhookTarget(webhookUrl);
     const { webhook_url: _webhookUrl, ...fields } = upload.fields;
     const parsed = parseImageEditRequest(fields, { imageCount: upload.images.length, hasMask: upload.mask !== undefined }, principal.catalog);
     checkStreamPreferences(wantsStream(parsed.request.options), prefer);
@@ -48,9 +51,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     const inputSize = `${inputs.images[0]!.width}x${inputs.images[0]!.height}`;
     const request = parsed.sizeIsAuto && card.sizes.includes(inputSize) ? { ...parsed.request, size: inputSize } : parsed.request;
 
-    await admitImages(res, deps.rateLimiter, principal, request.n, card);
 
-    const edit = await storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId: res.locals.requestId, createdAt: new Date() });
     await submitAndAnswer(res, deps, "image_edit", {
       workspaceId: principal.workspaceId,
       requestId: res.locals.requestId,
@@ -60,7 +61,9 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
       idempotencyKey: req.header("idempotency-key"),
       idempotencyBody: `edit:${upload.digest}`,
       webhookUrl,
-      edit,
+      admit: admission(res, deps.rateLimiter, principal, request.n, card),
+      // Inputs reach storage only for admitted new work, under the job's own id.
+      storeInputs: (jobId) => storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId, createdAt: new Date() }),
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
     }, render);

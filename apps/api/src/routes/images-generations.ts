@@ -3,7 +3,7 @@ import { Router, json } from "express";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
 import {
-  admitImages,
+  admission,
   checkStreamPreferences,
   clientGoneSignal,
   createOutcomeRenderer,
@@ -25,11 +25,10 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const principal = principalOf(res);
     const prefer = parsePrefer(req.headers.prefer);
     const { webhookUrl, body } = takeWebhookUrl(req.body, prefer.respondAsync);
+    if (webhookUrl !== undefined) await deps.checkWebhookTarget(webhookUrl);
     // The workspace's view of the library: models outside it are model_not_found.
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
     checkStreamPreferences(wantsStream(request.options), prefer);
-
-    await admitImages(res, deps.rateLimiter, principal, request.n, card);
 
     await submitAndAnswer(res, deps, "image_generation", {
       workspaceId: principal.workspaceId,
@@ -40,6 +39,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       idempotencyKey: req.header("idempotency-key"),
       idempotencyBody: JSON.stringify(req.body),
       webhookUrl,
+      admit: admission(res, deps.rateLimiter, principal, request.n, card),
       clientGone: clientGoneSignal(res),
       log: res.locals.log,
     }, render);

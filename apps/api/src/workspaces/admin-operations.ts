@@ -14,6 +14,9 @@ import { KEY_ID_PATTERN, mintKey } from "../auth/key-format.js";
 import { publicKeyView, type KeyRecord } from "./key-record.js";
 import type { WorkspaceStore } from "./store.js";
 
+/** Further than this, an `expires_at` is almost surely milliseconds given as seconds. */
+const MAX_KEY_LIFETIME_SECONDS = 100 * 365 * 24 * 3600;
+
 /**
  * What operators can do to workspaces and keys: the one implementation behind
  * both the admin HTTP API and the CLI. Takes unparsed JSON bodies, validates
@@ -153,6 +156,13 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
       const input = parseBody(createKeyBodySchema, body);
       await workspaceOrThrow(workspaceId);
       const createdAt = now();
+      // A key that is dead on arrival is a mistake (seconds vs milliseconds, a stale script), not a request.
+      if (input.expires_at !== undefined && input.expires_at <= createdAt) {
+        throw new ServiceError("invalid_payload", "expires_at is in the past: give a future Unix time in seconds, or expires_in_seconds.", { param: "expires_at" });
+      }
+      if (input.expires_at !== undefined && input.expires_at > createdAt + MAX_KEY_LIFETIME_SECONDS) {
+        throw new ServiceError("invalid_payload", "expires_at is more than 100 years away: it is Unix time in seconds, not milliseconds.", { param: "expires_at" });
+      }
       const expiresAt = input.expires_at ?? (input.expires_in_seconds === undefined ? undefined : createdAt + input.expires_in_seconds);
       for (;;) {
         const minted = mintKey();

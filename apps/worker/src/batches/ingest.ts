@@ -10,7 +10,7 @@ import {
 } from "@imagegen/shared";
 import type { BatchStepDeps } from "./deps.js";
 import { readJsonlLines } from "./read-lines.js";
-import { MAX_REPORTED_ERRORS, validateInputLine } from "./validate-input.js";
+import { MAX_BATCH_REQUESTS, MAX_REPORTED_ERRORS, validateInputLine } from "./validate-input.js";
 
 /** Lines added to the queue per round trip. */
 const DISPATCH_CHUNK = 500;
@@ -34,6 +34,11 @@ async function validateFile(deps: BatchStepDeps, key: string): Promise<{ total: 
   let total = 0;
   for await (const { lineNumber, text } of readJsonlLines(deps.fileStore, key)) {
     total++;
+    if (total > MAX_BATCH_REQUESTS) {
+      // Stop reading: the file could hold millions more.
+      const limit = MAX_BATCH_REQUESTS.toLocaleString("en");
+      return { total, errors: [{ code: "too_many_requests", message: `The input file has more than ${limit} requests; a batch holds at most ${limit}.`, param: null, line: null }] };
+    }
     const checked = validateInputLine(text, lineNumber, deps.catalog, seen);
     if (!checked.ok && errors.length < MAX_REPORTED_ERRORS) errors.push(checked.error);
   }
@@ -59,6 +64,13 @@ async function dispatchLines(deps: BatchStepDeps, batch: BatchRecord, key: strin
     if (index < alreadyDispatched) continue;
     if (!checked.ok) throw new Error(`input file ${batch.input_file_id} changed after validation (line ${lineNumber})`);
     const requestId = batchLineRequestId(batch.id, index);
+    if (checked.refusal) {
+      // Refused as the endpoint would refuse it: recorded now, never queued.
+      const outcome = { outcome: "failed" as const, line: index, custom_id: checked.customId, request_id: requestId, failure: checked.refusal };
+      const { lastLine } = await deps.batches.recordLine(batch.id, index, outcome, "failed");
+      if (lastLine) await deps.batchesQueue.add("finalize", { batchId: batch.id, workspaceId: batch.workspace }, batchStepJobOptions("finalize", batch.id));
+      continue;
+    }
     const payload: GenerateImagePayload = {
       requestId,
       workspaceId: batch.workspace,

@@ -25,13 +25,21 @@ describe("batch input lines", () => {
     ["another method", line("a", {}, { method: "GET" }), "invalid_request", "method"],
     ["another endpoint", line("a", { model: "m", prompt: "p" }, { url: "/v1/embeddings" }), "invalid_url", "url"],
     ["an unknown model", line("a", { model: "x", prompt: "p" }), "model_not_found", "body.model"],
-    ["n above the model's cap", line("a", { model: "m", prompt: "p", n: 3 }), "invalid_request", "body.n"],
-    ["a streamed request", line("a", { model: "m", prompt: "p", stream: true }), "invalid_request", "body.stream"],
-    ["an edit's field", line("a", { model: "m", prompt: "p", input_fidelity: "high" }), "invalid_request", "body.input_fidelity"],
   ])("reports %s with OpenAI's code, the parameter and the line number", (_name, text, code, param) => {
     const checked = check(text);
     expect(checked.ok).toBe(false);
     if (!checked.ok) expect(checked.error).toMatchObject({ code, param, line: 7 });
+  });
+
+  it.each([
+    ["n above the model's cap", { model: "m", prompt: "p", n: 3 }, "n"],
+    ["no prompt", { model: "m" }, "prompt"],
+    ["an unsupported size", { model: "m", prompt: "p", size: "3x3" }, "size"],
+    ["an undeclared parameter", { model: "m", prompt: "p", steps: 30 }, "steps"],
+    ["stream, which a batch cannot do", { model: "m", prompt: "p", stream: true }, "stream"],
+    ["an edit's own field", { model: "m", prompt: "p", input_fidelity: "high" }, "input_fidelity"],
+  ])("refuses only that line when its body has %s, as the endpoint would (400)", (_name, body, param) => {
+    expect(check(line("a", body))).toMatchObject({ ok: true, customId: "a", refusal: { code: "invalid_payload", param } });
   });
 
   it("reports a custom_id used twice", () => {
@@ -39,5 +47,10 @@ describe("batch input lines", () => {
     expect(check(line("dup", { model: "m", prompt: "p" }), seen).ok).toBe(true);
     const again = check(line("dup", { model: "m", prompt: "q" }), seen);
     expect(again).toMatchObject({ ok: false, error: { code: "duplicate_custom_id" } });
+  });
+
+  it.each(["__proto__", "constructor", "toString"])("checks a request body key named %s instead of dropping it or crashing", (name) => {
+    const text = `{"custom_id":"a","method":"POST","url":"/v1/images/generations","body":{"model":"m","prompt":"p",${JSON.stringify(name)}:1}}`;
+    expect(check(text)).toMatchObject({ ok: true, customId: "a", refusal: { code: "invalid_payload", param: name } });
   });
 });

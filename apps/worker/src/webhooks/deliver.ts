@@ -1,7 +1,7 @@
 import { signWebhook, webhookDeliveryPayloadSchema, type Logger } from "@imagegen/shared";
 import { UnrecoverableError, type Job } from "bullmq";
 import { Agent, request } from "undici";
-import { assertPublicUrl, BlockedAddressError, guardedLookup } from "./address-guard.js";
+import { assertPublicUrl, BlockedAddressError, guardedLookup } from "@imagegen/shared";
 
 export interface WebhookSecrets {
   /** The workspace's signing secret (`whsec_…`). */

@@ -5,6 +5,7 @@
  */
 export const ERROR_CODES = [
   "invalid_payload",
+  "request_timeout",
   "unauthorized",
   "forbidden",
   "not_found",

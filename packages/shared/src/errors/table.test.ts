@@ -13,6 +13,10 @@ describe("error table", () => {
     expect(ERROR_TABLE.upstream_unavailable.status).toBe(503);
   });
 
+  it("answers a body that stopped arriving with 408 request_timeout", () => {
+    expect(ERROR_TABLE.request_timeout).toMatchObject({ status: 408, type: "invalid_request_error", retryable: false });
+  });
+
   it("answers a duplicate created through the admin API with 409 conflict", () => {
     expect(ERROR_TABLE.conflict.status).toBe(409);
     expect(ERROR_TABLE.conflict.type).toBe("invalid_request_error");

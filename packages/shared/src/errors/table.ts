@@ -29,6 +29,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
     message: "The request body is invalid.",
     retryable: false,
   },
+  request_timeout: {
+    status: 408,
+    type: "invalid_request_error",
+    message: "The request was not received in time.",
+    retryable: false,
+  },
   unauthorized: {
     status: 401,
     type: "authentication_error",

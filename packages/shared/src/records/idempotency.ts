@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RedisClient } from "../redis.js";
 import { ServiceError } from "../errors/service-error.js";
+import { luaScript } from "../lua-script.js";
 import { recordKeys } from "../redis-keys.js";
 
 /** How long an Idempotency-Key is remembered (as Stripe and OpenAI do: a day). */
@@ -14,6 +15,13 @@ const digest = (value: string | Buffer) => createHash("sha256").update(value).di
  * the same body gets that id back instead of creating new work; the same key
  * with another body is refused.
  */
+/** Deletes a claim only if it still names the given work, so a later claim by another request is never undone. */
+const RELEASE = luaScript(`
+local record = redis.call('GET', KEYS[1])
+if record and cjson.decode(record).resourceId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
 export function createIdempotency(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
   return {
@@ -37,6 +45,11 @@ export function createIdempotency(redis: RedisClient, prefix: string) {
         });
       }
       return { replayOf: existing.resourceId };
+    },
+
+    /** Gives a key back when the work it was claimed for was refused (rate limit), so a later retry is new work, not a replay of nothing. */
+    async release(workspace: string, key: string, resourceId: string): Promise<void> {
+      await RELEASE(redis, [keys.idempotency(workspace, digest(key))], [resourceId]);
     },
   };
 }

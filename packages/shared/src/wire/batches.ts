@@ -5,12 +5,37 @@ import type { BatchRecord } from "../records/batch-records.js";
 export const BATCH_ENDPOINT = "/v1/images/generations";
 export const COMPLETION_WINDOWS = { "24h": 24 * 3600 } as const;
 
+/**
+ * A JSON object kept exactly as the caller wrote it. `z.record` rebuilds the
+ * object and silently drops an own `__proto__` key; a request line must be
+ * checked with every key it has, as the synchronous endpoint checks it.
+ */
+const jsonObjectSchema = (error: string) =>
+  z.custom<Record<string, unknown>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), { error });
+
+/**
+ * Caller-chosen labels, within OpenAI's limits (16 pairs, keys of 64 and
+ * values of 512 characters). `__proto__` cannot round-trip through a
+ * record, so it is refused rather than dropped.
+ */
+const metadataSchema = z.preprocess(
+  (value, ctx) => {
+    if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+      ctx.addIssue({ code: "custom", message: "metadata keys must not be '__proto__'", input: value });
+    }
+    return value;
+  },
+  z
+    .record(z.string().max(64, "metadata keys are at most 64 characters"), z.string().max(512, "metadata values are at most 512 characters"))
+    .refine((metadata) => Object.keys(metadata).length <= 16, "metadata holds at most 16 pairs"),
+);
+
 /** `POST /v1/batches` body (OpenAI's), plus an optional webhook. */
 export const createBatchBodySchema = z.object({
   input_file_id: z.string({ error: "input_file_id is required" }).min(1),
   endpoint: z.literal(BATCH_ENDPOINT, { error: `endpoint must be '${BATCH_ENDPOINT}'` }),
   completion_window: z.enum(Object.keys(COMPLETION_WINDOWS) as ["24h"], { error: "completion_window must be '24h'" }),
-  metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
+  metadata: metadataSchema.nullish(),
   webhook_url: z.url({ protocol: /^https?$/, error: "webhook_url must be an http(s) URL" }).optional(),
 });
 
@@ -19,7 +44,7 @@ export const batchInputLineSchema = z.object({
   custom_id: z.string({ error: "custom_id is required" }).min(1).max(512),
   method: z.literal("POST", { error: "method must be 'POST'" }),
   url: z.string({ error: "url is required" }),
-  body: z.record(z.string(), z.unknown(), { error: "body must be a JSON object" }),
+  body: jsonObjectSchema("body must be a JSON object"),
 });
 export type BatchInputLine = z.infer<typeof batchInputLineSchema>;
 

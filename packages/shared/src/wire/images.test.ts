@@ -86,4 +86,25 @@ describe("POST /v1/images/generations body", () => {
   it("reports the unknown model with model_not_found", () => {
     expect(failureOf({ model: "nope", prompt: "p" }).code).toBe("model_not_found");
   });
+
+  it("counts the prompt's length in characters (code points), not UTF-16 units", () => {
+    const emoji = "\u{1F98A}";
+    expect(parseImageGenerationRequest({ model: "sdxl", prompt: emoji.repeat(100) }, catalog).request.prompt).toHaveLength(200);
+    expect(failureOf({ model: "sdxl", prompt: emoji.repeat(101) }).param).toBe("prompt");
+  });
+
+  it("says 'an integer' in the message of an integer parameter", () => {
+    expect(failureOf({ model: "sdxl", prompt: "p", seed: "x" }).message).toBe("seed must be an integer");
+  });
+
+  // Names every plain object inherits: looking them up on the card must not find Object.prototype.
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__"])(
+    "refuses a body key named like an Object.prototype member (%s) as an undeclared parameter",
+    (name) => {
+      const body = JSON.parse(`{"model":"sdxl","prompt":"p",${JSON.stringify(name)}:1}`) as unknown;
+      const error = failureOf(body);
+      expect(error.code).toBe("invalid_payload");
+      expect(error.param).toBe(name);
+    },
+  );
 });

@@ -40,6 +40,13 @@ export interface ImageGenerationRequest {
   options: ImageOptions;
 }
 
+/** Characters as a person counts them (code points): an emoji is one, not two UTF-16 units. */
+function characterCount(text: string): number {
+  let count = 0;
+  for (const _character of text) count++;
+  return count;
+}
+
 function invalid(message: string, param: string | null): ServiceError {
   return new ServiceError("invalid_payload", message, { param });
 }
@@ -47,12 +54,14 @@ function invalid(message: string, param: string | null): ServiceError {
 function parameterSchema(name: string, spec: ParameterSpec): z.ZodType<string | number | boolean> {
   switch (spec.type) {
     case "string": {
-      const text = z.string({ error: `${name} must be a string` }).max(spec.max_length);
+      const text = z
+        .string({ error: `${name} must be a string` })
+        .refine((value) => characterCount(value) <= spec.max_length, `${name} must be at most ${spec.max_length} characters`);
       return spec.enum ? text.refine((value) => spec.enum!.includes(value), `${name} must be one of: ${spec.enum.join(", ")}`) : text;
     }
     case "integer":
     case "number": {
-      let number = z.number({ error: `${name} must be a ${spec.type}` });
+      let number = z.number({ error: `${name} must be ${spec.type === "integer" ? "an integer" : "a number"}` });
       if (spec.type === "integer") number = number.int(`${name} must be an integer`);
       if (spec.minimum !== undefined) number = number.min(spec.minimum, `${name} must be at least ${spec.minimum}`);
       if (spec.maximum !== undefined) number = number.max(spec.maximum, `${name} must be at most ${spec.maximum}`);
@@ -67,7 +76,7 @@ function validateParameters(body: Record<string, unknown>, card: ModelCard): Mod
   const parameters: ModelParameters = {};
   for (const [name, value] of Object.entries(body)) {
     if (COMMON_FIELDS.has(name) || value === null) continue;
-    // Own properties only: a field named __proto__ or constructor is not a declared parameter.
+    // A caller's key must never find what every object inherits (`constructor`, `__proto__`, ...).
     const spec = Object.hasOwn(card.parameters, name) ? card.parameters[name] : undefined;
     if (!spec && STANDARD_FIELDS.has(name)) continue;
     if (!spec) {
@@ -123,7 +132,7 @@ export function parseImageRequestBody(body: unknown, catalog: ModelCatalog, mode
 
   const card = findModel(catalog, fields.model);
   checkCapabilities(card, mode);
-  if (fields.prompt.length > card.max_prompt_length) {
+  if (characterCount(fields.prompt) > card.max_prompt_length) {
     throw invalid(`prompt must be at most ${card.max_prompt_length} characters for model '${card.id}'.`, "prompt");
   }
   const n = fields.n ?? 1;

@@ -18,10 +18,10 @@ export interface A1111UpstreamOptions {
 }
 
 /** Our parameter names where the WebUI calls them differently. */
-const RENAMED_PARAMETERS: Readonly<Record<string, string>> = {
-  guidance_scale: "cfg_scale",
-  sampler: "sampler_name",
-};
+const RENAMED_PARAMETERS: ReadonlyMap<string, string> = new Map([
+  ["guidance_scale", "cfg_scale"],
+  ["sampler", "sampler_name"],
+]);
 
 /**
  * img2img: txt2img's fields plus the input images and the mask (white =
@@ -42,7 +42,7 @@ export async function a1111Img2ImgBody(request: UpstreamImageRequest & { edit: E
 export function a1111Txt2ImgBody(request: UpstreamImageRequest, checkpoint: string | undefined): Record<string, unknown> {
   const { width, height } = parseSize(request.size);
   const parameters = Object.fromEntries(
-    Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS[name] ?? name, value]),
+    Object.entries(request.parameters).map(([name, value]) => [RENAMED_PARAMETERS.get(name) ?? name, value]),
   );
   // The WebUI has no quality knob; OpenAI's quality becomes a step count unless the caller chose steps.
   const qualitySteps = request.options?.quality === undefined ? undefined : A1111_QUALITY_STEPS[request.options.quality];

@@ -11,11 +11,11 @@ export interface CogUpstreamOptions {
 }
 
 /** Our parameter names where Cog's diffusion models (SDXL, SD 3, Flux...) name the input differently. */
-const RENAMED_INPUTS: Readonly<Record<string, string>> = { steps: "num_inference_steps" };
+const RENAMED_INPUTS: ReadonlyMap<string, string> = new Map([["steps", "num_inference_steps"]]);
 
 export async function cogPredictionBody(request: UpstreamImageRequest): Promise<{ input: Record<string, unknown> }> {
   const { width, height } = parseSize(request.size);
-  const inputs = Object.fromEntries(Object.entries(request.parameters).map(([name, value]) => [RENAMED_INPUTS[name] ?? name, value]));
+  const inputs = Object.fromEntries(Object.entries(request.parameters).map(([name, value]) => [RENAMED_INPUTS.get(name) ?? name, value]));
   // Cog's Path inputs take data URIs; inpainting models read white as "repaint".
   const image = request.edit?.images[0];
   const mask = request.edit?.mask === undefined ? undefined : await whiteMaskFromTransparent(request.edit.mask.bytes);

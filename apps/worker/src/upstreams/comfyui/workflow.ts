@@ -57,7 +57,7 @@ export function createWorkflowFiller(spec: ComfyWorkflowSpec): WorkflowFiller {
         ...(uploaded === undefined ? {} : { image: uploaded.image, mask: uploaded.mask }),
       };
       for (const [field, placement] of placements) {
-        const value = values[field];
+        const value = Object.hasOwn(values, field) ? values[field] : undefined;
         // Unmapped request fields are not sent; mapped ones the caller left out keep the template's value.
         const node = workflow[placement.node];
         // Every placement's node was checked at start-up; the clone has it too.

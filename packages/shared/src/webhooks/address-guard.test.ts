@@ -4,7 +4,9 @@ import { assertPublicUrl, BlockedAddressError, guardedLookup, isPrivateAddress }
 describe("webhook address guard", () => {
   it.each([
     "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-    "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+    "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:7f00:1",
+    // IPv4-compatible (deprecated) and IPv4-translated forms reach IPv4 hosts too.
+    "::7f00:1", "::127.0.0.1", "::a00:1", "::ffff:0:7f00:1", "::ffff:0:127.0.0.1", "::ffff:0:a00:1", "0:0:0:0:ffff:0:7f00:1",
   ])("treats %s as private", (address) => {
     expect(isPrivateAddress(address)).toBe(true);
   });
@@ -16,6 +18,8 @@ describe("webhook address guard", () => {
   it("refuses URLs whose host is a private IP literal, unless allowed", () => {
     expect(() => assertPublicUrl("http://127.0.0.1:8080/hook", false)).toThrow(BlockedAddressError);
     expect(() => assertPublicUrl("http://[::1]/hook", false)).toThrow(BlockedAddressError);
+    expect(() => assertPublicUrl("http://[::7f00:1]/hook", false)).toThrow(BlockedAddressError);
+    expect(() => assertPublicUrl("http://[::ffff:0:7f00:1]:8080/hook", false)).toThrow(BlockedAddressError);
     expect(() => assertPublicUrl("http://127.0.0.1:8080/hook", true)).not.toThrow();
     expect(() => assertPublicUrl("https://hooks.example.com/x", false)).not.toThrow();
   });

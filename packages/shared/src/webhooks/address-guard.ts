@@ -4,8 +4,10 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 /**
  * Addresses a webhook must never reach unless the operator allows it:
  * loopback, private, link-local (cloud metadata lives there), carrier-grade
- * NAT, multicast and reserved ranges, in IPv4 and IPv6 (IPv4-mapped IPv6
- * addresses are checked as IPv4).
+ * NAT, multicast and reserved ranges, in IPv4 and IPv6. IPv6 forms that
+ * carry an IPv4 address (mapped `::ffff:a.b.c.d`, translated
+ * `::ffff:0:a.b.c.d`, the deprecated compatible `::a.b.c.d`) are checked as
+ * that IPv4 address, whichever way they are written (`::7f00:1`).
  */
 function privateRanges(): BlockList {
   const list = new BlockList();
@@ -23,12 +25,40 @@ function privateRanges(): BlockList {
 }
 const PRIVATE = privateRanges();
 
+/** The eight 16-bit groups of a valid IPv6 address, a dotted IPv4 tail included. */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((group) => parseInt(group, 16)));
+  const front = parse(head);
+  const back = tail === undefined ? [] : parse(tail);
+  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/** The IPv4 address an IPv6 address carries in its last 32 bits (mapped, translated or compatible form), if any. */
+function embeddedIpv4(address: string): string | undefined {
+  const groups = ipv6Groups(address);
+  const zeros = (from: number, to: number) => groups.slice(from, to).every((group) => group === 0);
+  const mapped = zeros(0, 5) && groups[5] === 0xffff;
+  const translated = zeros(0, 4) && groups[4] === 0xffff && groups[5] === 0;
+  const compatible = zeros(0, 6);
+  if (!mapped && !translated && !compatible) return undefined;
+  const [high = 0, low = 0] = groups.slice(6);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
   const family = isIP(address);
   if (family === 0) return true;
-  return PRIVATE.check(address, family === 4 ? "ipv4" : "ipv6");
+  if (family === 4) return PRIVATE.check(address, "ipv4");
+  const ipv4 = embeddedIpv4(address);
+  if (ipv4 !== undefined) return PRIVATE.check(ipv4, "ipv4");
+  return PRIVATE.check(address, "ipv6");
 }
 
 export class BlockedAddressError extends Error {

@@ -1,0 +1,60 @@
+// What the side-by-side benchmarks share: closed-loop load against several
+// services in alternating rounds (a, b, b, a, ...), so the machine's noise
+// hits each alike, and a run that always stops what it started.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pool } from "undici";
+import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
+import { summarize } from "./stats.ts";
+import { stopVariantStacks, type VariantService } from "./variant-stack.ts";
+
+export const requestsPerSecond = (load: LoadResult): number => (load.latenciesMs.length / load.elapsedMs) * 1000;
+
+/** Warms each service up, then runs `rounds` alternating rounds; the merged result of each, in order. */
+export async function alternateRounds(
+  services: readonly VariantService[],
+  spec: (service: VariantService) => RequestSpec,
+  plan: { concurrency: number; requests: number; rounds: number; warmup: number },
+): Promise<LoadResult[]> {
+  const targets = services.map((service) => ({ service, pool: new Pool(service.apiUrl, { connections: plan.concurrency, pipelining: 1 }), load: emptyResult() }));
+  try {
+    for (const target of targets) {
+      const warm = await runClosedLoop(target.pool, spec(target.service), { concurrency: plan.concurrency, requests: plan.warmup });
+      if (failureCount(warm) > 0) throw new Error(`warm-up of '${target.service.name}' failed: ${[...warm.failures.keys()].join("; ")}`);
+    }
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+        mergeInto(target.load, await runClosedLoop(target.pool, spec(target.service), { concurrency: plan.concurrency, requests: plan.requests }));
+      }
+    }
+    return targets.map((target) => target.load);
+  } finally {
+    await Promise.all(targets.map((target) => target.pool.close()));
+  }
+}
+
+/** One line of a comparison: throughput, p50, p99 and failures. */
+export function loadLine(label: string, load: LoadResult, labelWidth = 40): string {
+  const summary = summarize(load.latenciesMs);
+  return `  ${label.padEnd(labelWidth)} ${requestsPerSecond(load).toFixed(0).padStart(6)} req/s   p50 ${summary.p50Ms.toFixed(3)} ms   p99 ${summary.p99Ms.toFixed(2)} ms   failures ${failureCount(load)}`;
+}
+
+/**
+ * Runs a benchmark in a fresh work folder: exit code 1 on an error (logs kept
+ * for a look), the variant stacks stopped and the folder removed otherwise.
+ */
+export async function runVariantBench(name: string, body: (workDir: string) => Promise<boolean>): Promise<number> {
+  const workDir = await mkdtemp(join(tmpdir(), `imagegen-${name}-`));
+  let ok = false;
+  try {
+    ok = await body(workDir);
+    return ok ? 0 : 1;
+  } catch (error) {
+    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)} (logs in ${workDir}/logs)`);
+    return 1;
+  } finally {
+    await stopVariantStacks().catch((error: unknown) => console.error(String(error)));
+    if (ok) await rm(workDir, { recursive: true, force: true });
+  }
+}
