@@ -30,16 +30,11 @@ describe("streaming images through the openai client", () => {
     expect(completed).toMatchObject({ type: "image_generation.completed", usage: { total_tokens: expect.any(Number) } });
   });
 
-  it("streams A1111 progress previews as partial images", async () => {
-    const stream = await client().images.generate({ model: "test-webui-sluggish", prompt: "a1111 streamed", stream: true, partial_images: 2 });
-    const types = [];
-    for await (const event of stream) types.push(event.type);
-    expect(types.at(-1)).toBe("image_generation.completed");
-    expect(types.filter((type) => type === "image_generation.partial_image").length).toBeGreaterThanOrEqual(1);
-  });
-
-  it("streams ComfyUI's event-socket previews as partial images", async () => {
-    const stream = await client().images.generate({ model: "test-comfy-sluggish", prompt: "comfy streamed", stream: true, partial_images: 3 });
+  it.each([
+    ["test-webui-sluggish", "A1111's progress previews"],
+    ["test-comfy-sluggish", "ComfyUI's event-socket previews"],
+  ])("streams %s (%s) as partial images", async (model) => {
+    const stream = await client().images.generate({ model, prompt: `${model} streamed`, stream: true, partial_images: 2 });
     const types = [];
     for await (const event of stream) types.push(event.type);
     expect(types.at(-1)).toBe("image_generation.completed");
