@@ -16,6 +16,19 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The console's components, rendered into happy-dom (pure rendering
+        // logic; what a person does is tested in Chromium, test/integration).
+        resolve: {
+          alias: [{ find: "@imagegen/shared/public-api", replacement: fromRoot("./packages/shared/src/public-api/index.ts") }],
+        },
+        test: {
+          name: "console",
+          root: fromRoot("./apps/console"),
+          include: ["src/**/*.test.tsx", "src/**/*.test.ts"],
+          environment: "happy-dom",
+        },
+      },
+      {
         resolve: { alias: sourceAliases },
         test: {
           name: "unit",

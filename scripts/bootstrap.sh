@@ -7,7 +7,8 @@
 #   - Node.js LTS from the npm registry's `node` package (the machine's own Node
 #     may be end-of-life; the AWS SDK, vitest and openai need Node >= 22),
 #   - pnpm from the npm registry,
-#   - redis-server from Debian (the local queue backend for start and tests).
+#   - redis-server from Debian (the local queue backend for start and tests),
+#   - chromium from Debian (the console's browser tests).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,6 +57,15 @@ install_redis() {
   fi
 }
 
+# Debian's chromium runs the console's end-to-end tests (driven by
+# playwright-core); `npx playwright install` downloads from outside the
+# package registries, so the browser comes from apt like redis-server.
+install_chromium() {
+  if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
+    apt_install chromium
+  fi
+}
+
 install_dependencies() {
   cd "$REPO_ROOT"
   local stamp=".tools/install-stamp"
@@ -72,6 +82,7 @@ install_dependencies() {
 install_toolchain
 export PATH="$TOOLS_DIR/node_modules/.bin:$REPO_ROOT/node_modules/.bin:$PATH"
 install_redis
+install_chromium
 install_dependencies
 log "building (turbo run build)"
 (cd "$REPO_ROOT" && pnpm exec turbo run build --output-logs=errors-only >&2)

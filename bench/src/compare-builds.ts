@@ -20,12 +20,14 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     base: { type: "string" },
+    /** Another REV instead of this checkout, e.g. to isolate one change among several. */
+    head: { type: "string" },
     quick: { type: "boolean", default: false },
     rounds: { type: "string" },
   },
 });
 if (!flags.base) {
-  console.error("usage: npm run bench -- compare-builds --base REV [--quick] [--rounds N]");
+  console.error("usage: npm run bench -- compare-builds --base REV [--head REV] [--quick] [--rounds N]");
   process.exit(2);
 }
 const plan = {
@@ -38,7 +40,7 @@ const plan = {
 const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
 
 /** A built checkout of `rev`, made once under .data/bench-base. */
-function baseCheckout(rev: string): string {
+function builtCheckout(rev: string): string {
   const sha = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
   const dir = join(REPO_ROOT, ".data", "bench-base", sha.slice(0, 12));
   if (existsSync(join(dir, "apps", "worker", "dist", "main.js"))) return dir;
@@ -54,7 +56,9 @@ const spec = (service: VariantService): RequestSpec => ({
   headers: { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
   body: JSON.stringify({ model: VARIANT_MODEL, prompt: "a lighthouse, build comparison", size: "64x64" }),
 });
-const baseRoot = baseCheckout(flags.base!);
+const baseRoot = builtCheckout(flags.base!);
+const headRoot = flags.head ? builtCheckout(flags.head) : undefined;
+const headLabel = flags.head ?? "this checkout";
 
 process.exitCode = await runVariantBench("compare-builds", async (workDir) => {
   let failed = false;
@@ -64,10 +68,10 @@ process.exitCode = await runVariantBench("compare-builds", async (workDir) => {
     logLevel: "warn",
     variants: [
       { name: "base", env: {}, repoRoot: baseRoot },
-      { name: "head", env: {} },
+      { name: "head", env: {}, ...(headRoot ? { repoRoot: headRoot } : {}) },
     ],
   });
-  console.log(`\nbase ${flags.base} against this checkout: 64x64 url, ${plan.rounds} alternating rounds${flags.quick ? " (QUICK run)" : ""}`);
+  console.log(`\nbase ${flags.base} against ${headLabel}: 64x64 url, ${plan.rounds} alternating rounds${flags.quick ? " (QUICK run)" : ""}`);
   for (const [concurrency, requests] of [
     [1, plan.latencyRequests],
     [64, plan.throughputRequests],
@@ -75,7 +79,7 @@ process.exitCode = await runVariantBench("compare-builds", async (workDir) => {
     const [base, head] = await alternateRounds(services, spec, { concurrency, requests, rounds: plan.rounds, warmup: plan.warmup });
     console.log(`\nc=${concurrency}:`);
     console.log(loadLine(`base (${flags.base})`, base!, 24));
-    console.log(loadLine("head", head!, 24));
+    console.log(loadLine(`head (${headLabel})`, head!, 24));
     const p50 = (load: LoadResult) => summarize(load.latenciesMs).p50Ms;
     console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
     failed ||= failureCount(base!) + failureCount(head!) > 0;

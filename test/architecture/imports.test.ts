@@ -25,11 +25,15 @@ const SHARED_LAYERS: Record<string, number> = {
   "telemetry.ts": 0,
   basics: 1,
   catalog: 1,
+  // What workers publish about upstream health (zod only).
+  operations: 1,
   records: 2,
   workspaces: 2,
   queues: 3,
   wire: 4,
   webhooks: 5,
+  // The public API's answers as browser-safe schemas, checked against the wire renderers.
+  "public-api": 5,
   "index.ts": 6,
 };
 

@@ -68,6 +68,12 @@ describe("on a Redis Cluster", () => {
         timeout: 20_000,
       })
       .toBe("succeeded");
+    // The workspace's history (one script in the workspace's slot) lists both the async job and the synchronous calls.
+    const listed = (await (await fetch(`${secondApi}/v1/images/generations?limit=100`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as {
+      data: Array<{ id: string; prompt?: string; status: string }>;
+    };
+    expect(listed.data[0]).toMatchObject({ id: job.id, prompt: "cluster async", status: "succeeded" });
+    expect(listed.data.filter((entry) => entry.prompt === "cluster sync")).toHaveLength(2);
 
     const openai = client(secondApi);
     const lines = Array.from({ length: 12 }, (_, index) => imageLine(`line-${index}`, { model: "private-model", prompt: `cluster batch ${index}`, size: "256x256" }));

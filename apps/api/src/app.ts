@@ -2,6 +2,7 @@ import { ServiceError, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import express, { type Express, type RequestHandler, type Router } from "express";
 import type { Authenticator } from "./auth/authenticator.js";
+import type { ConsoleApi } from "./console-api.js";
 import type { ApiMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { errorHandler } from "./middleware/error-handler.js";
@@ -22,6 +23,8 @@ export interface AppDeps {
   admin: Router | undefined;
   /** bull-board at /admin/queues; undefined when ADMIN_TOKEN is unset. */
   queueUi?: Router | undefined;
+  /** The web console and the public API it needs (sessions, keys, usage, model health). */
+  console?: ConsoleApi | undefined;
   /** OpenTelemetry server spans per request (OTEL_* set). */
   tracing?: boolean;
   /** Answers 503 when no worker consumes the queue; undefined when REFUSE_WITHOUT_WORKERS=false. */
@@ -69,8 +72,10 @@ export function createApp(deps: AppDeps): Express {
 
   if (deps.admin) app.use("/admin/v1", deps.admin);
   if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
-  app.use("/v1", authenticate(deps.authenticator));
+  if (deps.console) app.use(deps.console.beforeAuth);
+  app.use("/v1", authenticate(deps.authenticator, deps.console?.sessions));
   if (deps.requireWorker) app.post(["/v1/images/generations", "/v1/images/edits"], deps.requireWorker);
+  if (deps.console) app.use(deps.console.router);
   app.use(modelsRouter());
   for (const router of deps.v1Routers) app.use(router);
 

@@ -31,6 +31,12 @@ const apiEnvSchema = commonEnvSchema
     API_KEYS: commaList.default([]),
     /** One more key for the default workspace; the embedded start prints it. */
     BOOTSTRAP_API_KEY: z.string().min(16, "BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+    /** Role of BOOTSTRAP_API_KEY: `admin` also manages the default workspace's keys and reads its usage (`npm start` sets it). Other keys from the environment are members. */
+    BOOTSTRAP_API_KEY_ROLE: z.enum(["admin", "member"]).default("member"),
+    /** How long a console sign-in lasts. */
+    CONSOLE_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600),
+    /** Folder of the built console served at /console/; default: apps/console/dist next to this app. */
+    CONSOLE_DIR: z.string().optional(),
     /** SHA-256 hex digests of accepted keys, for deployments that keep no plaintext. */
     API_KEY_SHA256: commaList.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "API_KEY_SHA256 holds hex SHA-256 digests"))).default([]),
     /** Requests per minute of a workspace that sets none itself; 0 = unlimited. */
@@ -51,6 +57,8 @@ const apiEnvSchema = commonEnvSchema
     WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
     /** Largest Batch API file accepted (OpenAI's limit is 200 MB). */
     MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
+    /** Recent generations each workspace's list (GET /v1/images/generations) keeps; older ones leave it (and plain synchronous calls are forgotten). */
+    GENERATION_HISTORY_PER_WORKSPACE: z.coerce.number().int().min(10).max(100_000).default(1000),
     /**
      * Where uploads are spooled before they reach the file store: needs room
      * for MAX_FILE_BYTES per upload in flight. Leftovers of a crash are swept at start.

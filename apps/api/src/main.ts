@@ -17,6 +17,7 @@ import { createAdminApi } from "./admin/admin-api.js";
 import { createApp } from "./app.js";
 import { createAccessControl } from "./auth/access-control.js";
 import { createBatchApi } from "./batch-api.js";
+import { createConsoleApi } from "./console-api.js";
 import { loadApiConfig } from "./config.js";
 import { prepareUploadDir, sweepStaleUploads } from "./files/upload.js";
 import { createGenerations } from "./generations/generations.js";
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     log,
     settings: {
       asyncJobTtlMs: config.ASYNC_JOB_TTL_SECONDS * 1000,
+      historyPerWorkspace: config.GENERATION_HISTORY_PER_WORKSPACE,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
       editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
@@ -79,6 +81,14 @@ async function main(): Promise<void> {
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
   const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
   const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
+  const consoleApi = await createConsoleApi({
+    config,
+    redis: producer,
+    store,
+    authenticator: access.authenticator,
+    rateLimiter,
+    workspaceOperations: admin.operations,
+  });
   const app = createApp({
     log,
     metrics,
@@ -87,6 +97,7 @@ async function main(): Promise<void> {
     v1Routers: [generations.router, batchApi],
     admin: admin.router,
     queueUi: operations.queueUi,
+    console: consoleApi,
     tracing: telemetry.enabled,
     requireWorker: workerPresence?.requireWorker,
     ready: createReadiness([

@@ -1,4 +1,4 @@
-import { ServiceError, workspaceKeys, type LimitName, type Limits } from "@imagegen/shared";
+import { ServiceError, workspaceKeys, type LimitName, type LimitUsage, type Limits } from "@imagegen/shared";
 import type { RedisClient } from "@imagegen/shared";
 import { rateLimitHeaders, tightest, type WindowState } from "./rate-limit-headers.js";
 import { ADMIT_SCRIPT } from "./rate-limit-script.js";
@@ -40,6 +40,8 @@ export interface RateLimitRefusal {
 
 interface Check {
   name: LimitName;
+  /** Whose limit it is. */
+  owner: "workspace" | "key";
   key: string;
   limit: number;
   cost: number;
@@ -78,23 +80,24 @@ export function createRateLimiter(deps: RateLimiterDeps) {
   const keys = workspaceKeys(deps.prefix);
   const now = deps.nowMs ?? Date.now;
 
-  function scopes(subject: LimitSubject): Array<{ scope: string; limits: Limits }> {
-    const list: Array<{ scope: string; limits: Limits }> = [
+  function scopes(subject: LimitSubject): Array<{ scope: string; owner: "workspace" | "key"; limits: Limits }> {
+    const list: Array<{ scope: string; owner: "workspace" | "key"; limits: Limits }> = [
       {
         scope: "workspace",
+        owner: "workspace",
         limits: { ...subject.workspaceLimits, requests_per_minute: subject.workspaceLimits.requests_per_minute ?? deps.defaultRequestsPerMinute },
       },
     ];
-    if (subject.keyId !== undefined && subject.keyLimits) list.push({ scope: `key:${subject.keyId}`, limits: subject.keyLimits });
+    if (subject.keyId !== undefined && subject.keyLimits) list.push({ scope: `key:${subject.keyId}`, owner: "key", limits: subject.keyLimits });
     return list;
   }
 
   function counterChecks(subject: LimitSubject, nowMs: number, wanted: { requests: number; images: number; dailyImages: number }): Check[] {
     const checks: Check[] = [];
-    for (const { scope, limits } of scopes(subject)) {
+    for (const { scope, owner, limits } of scopes(subject)) {
       const add = (name: LimitName, unit: string, window: string, cost: number, windowMs: number) => {
         const limit = limits[name] ?? 0;
-        if (limit > 0 && cost > 0) checks.push({ name, key: keys.rateCounter(subject.workspaceId, scope, unit, window), limit, cost, windowMs });
+        if (limit > 0 && cost > 0) checks.push({ name, owner, key: keys.rateCounter(subject.workspaceId, scope, unit, window), limit, cost, windowMs });
       };
       add("requests_per_minute", "requests", "minute", wanted.requests, MINUTE_MS);
       add("images_per_minute", "images", "minute", wanted.images, MINUTE_MS);
@@ -106,7 +109,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
   function inFlightChecks(subject: LimitSubject): Check[] {
     return scopes(subject)
       .filter(({ limits }) => (limits.concurrent_generations ?? 0) > 0)
-      .map(({ scope, limits }) => ({ name: "concurrent_generations" as const, key: keys.inFlight(subject.workspaceId, scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
+      .map(({ scope, owner, limits }) => ({ name: "concurrent_generations" as const, owner, key: keys.inFlight(subject.workspaceId, scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
   }
 
   /** Runs the checks atomically; returns the refused check (if any) and each check's state after the step. */
@@ -170,6 +173,31 @@ export function createRateLimiter(deps: RateLimiterDeps) {
           void Promise.all(inFlight.map((check) => deps.redis.zrem(check.key, request.requestId))).catch(() => {});
         },
       };
+    },
+
+    /**
+     * Every limit that applies to the subject with what is used and left
+     * now, read without taking anything (one pipelined round trip).
+     */
+    async usage(subject: LimitSubject): Promise<LimitUsage[]> {
+      const nowMs = now();
+      const counters = counterChecks(subject, nowMs, { requests: 1, images: 1, dailyImages: 1 });
+      const inFlight = inFlightChecks(subject);
+      const pipeline = deps.redis.pipeline();
+      for (const check of counters) pipeline.get(check.key).pttl(check.key);
+      for (const check of inFlight) pipeline.zcount(check.key, nowMs, "+inf");
+      const replies = (await pipeline.exec()) ?? [];
+      const value = (index: number) => Number(replies[index]?.[1] ?? 0) || 0;
+      const counted = counters.map((check, index): LimitUsage => {
+        const ttl = value(index * 2 + 1);
+        const used = ttl > 0 ? value(index * 2) : 0;
+        return { name: check.name, scope: check.owner, limit: check.limit, used, remaining: Math.max(0, check.limit - used), resets_in_ms: ttl > 0 ? ttl : check.windowMs };
+      });
+      const slots = inFlight.map((check, index): LimitUsage => {
+        const used = value(counters.length * 2 + index);
+        return { name: check.name, scope: check.owner, limit: check.limit, used, remaining: Math.max(0, check.limit - used), resets_in_ms: null };
+      });
+      return [...counted, ...slots];
     },
 
     /**

@@ -24,6 +24,7 @@ export function banner(info: {
     "",
     "Image generation API is ready.",
     "",
+    `  Console:   ${info.baseUrl}/console/  (sign in with the API key below)`,
     `  Base URL:  ${info.baseUrl}/v1`,
     `  API key:   ${info.apiKey}`,
     `  Models:    ${info.baseUrl}/v1/models`,

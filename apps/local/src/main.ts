@@ -118,6 +118,8 @@ async function main(): Promise<void> {
       HOST: config.HOST,
       PUBLIC_BASE_URL: baseUrl,
       BOOTSTRAP_API_KEY: apiKey,
+      // The printed key opens the console as the default workspace's admin (keys, usage).
+      BOOTSTRAP_API_KEY_ROLE: "admin",
       DEFAULT_WORKSPACE_WEBHOOK_SECRET: secrets.webhookSigningSecret,
       URL_SIGNING_SECRET: secrets.urlSigningSecret,
       METRICS_PORT: String(apiMetricsPort),

@@ -10,6 +10,8 @@ const workerEnvSchema = commonEnvSchema
      * is far above the core count; upstream slots still cap what each GPU
      * server receives.
      */
+    /** How often this worker publishes its upstreams' health per model to Redis, for the API's /v1/model-health. */
+    MODEL_HEALTH_INTERVAL_MS: z.coerce.number().int().min(250).max(300_000).default(5000),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
     /**
      * `global`: an upstream's max_concurrency caps what all worker processes

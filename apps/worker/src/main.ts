@@ -18,6 +18,7 @@ import { createHealthServer, listen } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { createWorkerHeartbeat } from "./operations/heartbeat.js";
 import { modelUpstreamHealth } from "./operations/model-health.js";
+import { createModelHealthPublisher } from "./operations/publish-model-health.js";
 import { composeGenerations } from "./processors/compose.js";
 import { createPrefetchGovernor } from "./queues/prefetch-governor.js";
 import { createQueueHandles } from "./queues/queue-handles.js";
@@ -83,6 +84,13 @@ async function main(): Promise<void> {
   metrics.readJobsWaitingForGpuFrom(router.waitingForSlot);
   metrics.readModelHealthFrom(() => modelUpstreamHealth(catalog, router.usage()));
   router.start();
+  const healthPublisher = createModelHealthPublisher({
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
+    intervalMs: config.MODEL_HEALTH_INTERVAL_MS,
+    report: () => modelUpstreamHealth(catalog, router.usage()),
+    log,
+  });
 
   const health = createHealthServer({
     registry: config.METRICS_ENABLED ? metrics.registry : undefined,
@@ -106,6 +114,7 @@ async function main(): Promise<void> {
   await workers.start();
   const heartbeat = createWorkerHeartbeat({ redis: connection, prefix: config.QUEUE_PREFIX, workerId: processId, log });
   await heartbeat.start();
+  healthPublisher.start();
   log.info(
     { metricsPort, concurrency: config.WORKER_CONCURRENCY, models: catalog.models.map((model) => model.id), storage: store.driver },
     "worker started",
@@ -120,7 +129,7 @@ async function main(): Promise<void> {
     stop: async () => {
       await heartbeat.stop();
       await prefetch.stop();
-      await workers.close();
+      await Promise.all([workers.close(), healthPublisher.stop()]);
       await queues.close();
       await router.close();
       await globalSlots?.close();

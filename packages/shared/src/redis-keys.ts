@@ -34,6 +34,12 @@ export function workspaceKeys(prefix: string) {
     inFlight: (workspaceId: string, scope: string) => `${prefix}:ratelimit:${tag(workspaceId)}:${scope}:in-flight`,
     /** rate-limiter-flexible's key prefix for failed authentications per client address. */
     authFailuresPrefix: () => `${prefix}:auth-failures`,
+    /** String (JSON): one console session, found by the SHA-256 of its cookie's token, expiring with the session. */
+    consoleSession: (tokenDigestHex: string) => `${prefix}:console-session:${tag(tokenDigestHex)}`,
+    /** Counter: images admitted on one UTC day (YYYY-MM-DD) for a workspace, for its usage page; expires after the window shown. */
+    dailyImages: (workspaceId: string, day: string) => `${prefix}:usage:daily-images:${tag(workspaceId)}:${day}`,
+    /** Hash: per worker process, the JSON report of its healthy upstreams per model (written periodically). */
+    modelHealth: () => `${prefix}:model-health`,
   };
 }
 export type WorkspaceKeys = ReturnType<typeof workspaceKeys>;
@@ -46,6 +52,9 @@ export function recordKeys(prefix: string) {
     batch: (id: string) => `${prefix}:batch:${tag(id)}`,
     batchResults: (id: string) => `${prefix}:batch-results:${tag(id)}`,
     batchesByWorkspace: (workspaceId: string) => `${prefix}:batches-by-workspace:${tag(workspaceId)}`,
+    /** Sorted set (score: created, ms) and hash (id → JSON summary) of a workspace's recent generations, for listing. */
+    generationHistory: (workspaceId: string) => `${prefix}:generation-history:${tag(workspaceId)}`,
+    generationSummaries: (workspaceId: string) => `${prefix}:generation-summaries:${tag(workspaceId)}`,
     idempotency: (workspaceId: string, keyDigest: string) => `${prefix}:idempotency:${tag(`${workspaceId}:${keyDigest}`)}`,
   };
 }

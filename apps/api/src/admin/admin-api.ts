@@ -24,6 +24,8 @@ export function createAdminApi(deps: { config: ApiConfig; store: WorkspaceStore;
   }
   return {
     router,
+    /** The same operations, for the public key management of a workspace's admin keys (/v1/keys). */
+    operations,
     /** Creates the workspace that keys from the environment belong to, once. */
     ensureDefaultWorkspace: () => operations.ensureDefaultWorkspace(DEFAULT_WORKSPACE, config.DEFAULT_WORKSPACE_WEBHOOK_SECRET),
   };

@@ -36,8 +36,9 @@ export function createAccessControl(deps: {
   const authenticator = createAuthenticator({
     store,
     staticKeys: createStaticKeyMatcher({
-      plaintext: [...config.API_KEYS, ...(config.BOOTSTRAP_API_KEY ? [config.BOOTSTRAP_API_KEY] : [])],
+      plaintext: [...config.API_KEYS, ...(config.BOOTSTRAP_API_KEY && config.BOOTSTRAP_API_KEY_ROLE === "member" ? [config.BOOTSTRAP_API_KEY] : [])],
       sha256Hex: config.API_KEY_SHA256,
+      adminPlaintext: config.BOOTSTRAP_API_KEY && config.BOOTSTRAP_API_KEY_ROLE === "admin" ? [config.BOOTSTRAP_API_KEY] : [],
     }),
     failures,
     catalogFor: createCatalogViews(deps.catalog),

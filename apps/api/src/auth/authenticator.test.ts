@@ -13,7 +13,7 @@ function setup(options: { blockedMs?: number } = {}) {
   let now = 1_800_000_000_000;
   const minted = mintKey();
   const keys = new Map<string, KeyRecord>([
-    [minted.keyId, { id: minted.keyId, workspace_id: "acme", name: "ci", secret_hash: minted.hash.toString("hex"), created_at: 0 }],
+    [minted.keyId, { id: minted.keyId, workspace_id: "acme", name: "ci", role: "member", secret_hash: minted.hash.toString("hex"), created_at: 0 }],
   ]);
   const reads: string[] = [];
   const failures: string[] = [];
@@ -28,7 +28,7 @@ function setup(options: { blockedMs?: number } = {}) {
   };
   const authenticator = createAuthenticator({
     store,
-    staticKeys: createStaticKeyMatcher({ plaintext: ["sk-env-key-0123456789"], sha256Hex: [] }),
+    staticKeys: createStaticKeyMatcher({ plaintext: ["sk-env-key-0123456789"], sha256Hex: [], adminPlaintext: ["sk-env-admin-0123456789"] }),
     failures: limiter,
     catalogFor: () => createModelCatalog([]),
     cacheTtlMs: 2000,
@@ -99,5 +99,25 @@ describe("authenticating Bearer keys", () => {
     const { authenticator, failures } = setup();
     expect(await refusal(authenticator.authenticate(undefined, "a"))).toBe("unauthorized");
     expect(failures).toEqual([]);
+  });
+});
+
+describe("roles and sessions", () => {
+  it("gives keys from the environment the member role, and the bootstrap key configured as admin the admin role", async () => {
+    const { authenticator } = setup();
+    expect((await authenticator.authenticate("sk-env-key-0123456789", "a")).role).toBe("member");
+    expect((await authenticator.authenticate("sk-env-admin-0123456789", "a")).role).toBe("admin");
+  });
+
+  it("re-verifies a session's key digest like a presented key: a revoked key opens nothing once its cache entry lapses", async () => {
+    const { authenticator, minted, keys, advance } = setup();
+    const principal = await authenticator.principalForDigest(minted.keyId, minted.hash);
+    expect(principal).toMatchObject({ workspaceId: "acme", role: "member" });
+    keys.set(minted.keyId, { ...keys.get(minted.keyId)!, revoked_at: 1 });
+    authenticator.invalidate({ kind: "key", id: minted.keyId });
+    expect(await authenticator.principalForDigest(minted.keyId, minted.hash)).toBeUndefined();
+    advance(1);
+    // A digest of nothing known opens nothing.
+    expect(await authenticator.principalForDigest(undefined, Buffer.alloc(32, 1))).toBeUndefined();
   });
 });

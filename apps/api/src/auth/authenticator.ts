@@ -1,4 +1,4 @@
-import { ServiceError, type Limits, type Logger, type ModelCatalog, type WorkspaceRecord } from "@imagegen/shared";
+import { ServiceError, type KeyRole, type Limits, type Logger, type ModelCatalog, type WorkspaceRecord } from "@imagegen/shared";
 import type { EntitledModels } from "@imagegen/shared";
 import { DEFAULT_WORKSPACE, type StaticKeyMatcher } from "./api-keys.js";
 import type { AuthFailureLimiter } from "./auth-failures.js";
@@ -13,6 +13,8 @@ export interface Principal {
   keyId: string;
   /** What logs show of the key; never the key itself. */
   keyPrefix: string;
+  /** `admin` may manage the workspace's keys and read its usage. */
+  role: KeyRole;
   /** The models this workspace may use. */
   catalog: ModelCatalog;
   workspaceLimits: Limits;
@@ -71,11 +73,12 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     deps.store.touchKey(keyId, Math.floor(nowMs / 1000)).catch((error: unknown) => deps.log.debug({ err: error, keyId }, "could not record key use"));
   }
 
-  function principalOf(workspace: WorkspaceRecord, keyId: string, keyPrefix: string, keyLimits: Limits | undefined): Principal {
+  function principalOf(workspace: WorkspaceRecord, keyId: string, keyPrefix: string, role: KeyRole, keyLimits: Limits | undefined): Principal {
     return {
       workspaceId: workspace.id,
       keyId,
       keyPrefix,
+      role,
       catalog: deps.catalogFor(workspace.models),
       workspaceLimits: workspace.limits,
       keyLimits,
@@ -83,14 +86,13 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   }
 
   /** The principal behind a key, asking Redis; undefined when the key opens nothing. */
-  async function resolve(presentedKey: string, presentedHash: Buffer, nowMs: number): Promise<CacheEntry | undefined> {
-    const minted = parseMintedKey(presentedKey);
+  async function resolve(minted: { keyId: string } | undefined, presentedHash: Buffer, nowMs: number): Promise<CacheEntry | undefined> {
     if (!minted) {
       const match = deps.staticKeys.match(presentedHash);
       if (!match) return undefined;
       const workspace = await deps.store.getWorkspace(DEFAULT_WORKSPACE);
       if (!workspace) return undefined;
-      return { principal: principalOf(workspace, match.keyId, match.keyPrefix, undefined), record: undefined, cachedAtMs: nowMs };
+      return { principal: principalOf(workspace, match.keyId, match.keyPrefix, match.role, undefined), record: undefined, cachedAtMs: nowMs };
     }
     let record: KeyRecord | undefined;
     try {
@@ -104,7 +106,26 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (checkKey(record, presentedHash, Math.floor(nowMs / 1000)) !== "valid" || !record) return undefined;
     const workspace = await deps.store.getWorkspace(record.workspace_id);
     if (!workspace) return undefined;
-    return { principal: principalOf(workspace, record.id, displayPrefix(record.id), record.limits), record, cachedAtMs: nowMs };
+    return { principal: principalOf(workspace, record.id, displayPrefix(record.id), record.role, record.limits), record, cachedAtMs: nowMs };
+  }
+
+  function fromCache(presentedHash: Buffer, nowMs: number): Principal | undefined {
+    const cacheKey = presentedHash.toString("hex");
+    const cached = cache.get(cacheKey);
+    if (!cached || nowMs - cached.cachedAtMs >= deps.cacheTtlMs) return undefined;
+    if (!cached.record || checkKey(cached.record, presentedHash, Math.floor(nowMs / 1000)) === "valid") {
+      if (cached.record) touch(cached.record.id, nowMs);
+      return cached.principal;
+    }
+    cache.delete(cacheKey);
+    return undefined;
+  }
+
+  function remember(presentedHash: Buffer, entry: CacheEntry, nowMs: number): Principal {
+    if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
+    cache.set(presentedHash.toString("hex"), entry);
+    if (entry.record) touch(entry.record.id, nowMs);
+    return entry.principal;
   }
 
   return {
@@ -118,22 +139,15 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (presentedKey === undefined) throw new ServiceError("unauthorized");
       const nowMs = now();
       const presentedHash = hashKey(presentedKey);
-      const cacheKey = presentedHash.toString("hex");
-      const cached = cache.get(cacheKey);
-      if (cached && nowMs - cached.cachedAtMs < deps.cacheTtlMs) {
-        if (!cached.record || checkKey(cached.record, presentedHash, Math.floor(nowMs / 1000)) === "valid") {
-          if (cached.record) touch(cached.record.id, nowMs);
-          return cached.principal;
-        }
-        cache.delete(cacheKey);
-      }
+      const cached = fromCache(presentedHash, nowMs);
+      if (cached) return cached;
 
       // The address check runs alongside the lookup: no added latency, and
       // the same work whether or not the key exists.
       let blockedMs: number;
       let entry: CacheEntry | undefined;
       try {
-        [blockedMs, entry] = await Promise.all([deps.failures.blockedForMs(clientAddress), resolve(presentedKey, presentedHash, nowMs)]);
+        [blockedMs, entry] = await Promise.all([deps.failures.blockedForMs(clientAddress), resolve(parseMintedKey(presentedKey), presentedHash, nowMs)]);
       } catch (error) {
         throw new ServiceError("service_unavailable", "Authentication is unavailable. Retry with backoff.", { cause: error });
       }
@@ -150,10 +164,27 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         await deps.failures.recordFailure(clientAddress).catch((error: unknown) => deps.log.warn({ err: error }, "could not count a failed authentication"));
         throw new ServiceError("unauthorized");
       }
-      if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-      cache.set(cacheKey, entry);
-      if (entry.record) touch(entry.record.id, nowMs);
-      return entry.principal;
+      return remember(presentedHash, entry, nowMs);
+    },
+
+    /**
+     * The principal of a key known only by its digest (and its id when
+     * minted), as a console session keeps it: verified exactly like a
+     * presented key, so revocation, rotation grace and expiry end the session
+     * too. Undefined when the key no longer opens anything. Not counted as a
+     * failed authentication: nothing was guessed.
+     */
+    async principalForDigest(mintedKeyId: string | undefined, keyDigest: Buffer): Promise<Principal | undefined> {
+      const nowMs = now();
+      const cached = fromCache(keyDigest, nowMs);
+      if (cached) return cached;
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await resolve(mintedKeyId === undefined ? undefined : { keyId: mintedKeyId }, keyDigest, nowMs);
+      } catch (error) {
+        throw new ServiceError("service_unavailable", "Authentication is unavailable. Retry with backoff.", { cause: error });
+      }
+      return entry ? remember(keyDigest, entry, nowMs) : undefined;
     },
 
     /** Drops cached keys of a revoked or rotated key, or of a changed workspace. */

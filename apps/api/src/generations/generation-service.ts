@@ -16,6 +16,7 @@ import {
 } from "@imagegen/shared";
 import type { CompletionHub, JobOutcome } from "./completion-hub.js";
 import type { GenerationJobQueue } from "./job-queue.js";
+import type { HistoryRecorder } from "./history-recorder.js";
 import type { Preferences } from "./prefer.js";
 
 /** One accepted `POST /v1/images/generations` or `/v1/images/edits`, after validation and admission. */
@@ -73,6 +74,8 @@ export interface GenerationServiceDeps {
   findJob(id: string, workspaceId: string): Promise<GenerationRecord>;
   /** How long an async job may wait in the queue before it expires. */
   asyncJobTtlMs: number;
+  /** Lists every generation in its workspace's history (GET /v1/images/generations). */
+  history?: HistoryRecorder;
 }
 
 /** How long a replay waits for the job of a key claimed a moment ago: 40 × 50 ms. */
@@ -240,17 +243,28 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
       };
       const jobLog = log.child({ model: request.model, jobId });
       if (!retain) {
-        const result = await runSync(payload, submission.clientGone, jobLog);
+        const createdAtMs = Date.now();
+        let result: GenerateImageResult;
+        try {
+          result = await runSync(payload, submission.clientGone, jobLog);
+        } catch (error) {
+          deps.history?.syncEnded(submission, createdAtMs, { error });
+          throw error;
+        }
+        deps.history?.syncEnded(submission, createdAtMs, { result });
         return { status: "done", result, responseFormat: request.responseFormat, replayed: false };
       }
 
-      await deps.records.create({
-        id: jobId,
-        workspace: submission.workspaceId,
-        model: request.model,
-        responseFormat: request.responseFormat,
-        webhookUrl: submission.webhookUrl,
-      });
+      await Promise.all([
+        deps.records.create({
+          id: jobId,
+          workspace: submission.workspaceId,
+          model: request.model,
+          responseFormat: request.responseFormat,
+          webhookUrl: submission.webhookUrl,
+        }),
+        deps.history?.retainedAccepted(submission, jobId, kind),
+      ]);
       // Retained work is never withdrawn: someone may poll it.
       const waitMs = kind === "async" ? 0 : Math.min(card.timeout_ms, (prefer.waitSeconds ?? Infinity) * 1000);
       await enqueueAndWait(payload, waitMs, submission.clientGone, jobLog);

@@ -1,4 +1,4 @@
-import { createBatchRecords, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
+import { createBatchRecords, createGenerationHistory, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import type { RedisClient } from "@imagegen/shared";
 import type { ApiMetrics } from "../metrics.js";
@@ -12,6 +12,8 @@ import { createWebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { createCompletionHub } from "./completion-hub.js";
 import { createGenerationService } from "./generation-service.js";
 import { bullGenerationJobQueue } from "./job-queue.js";
+import { createHistoryRecorder } from "./history-recorder.js";
+import { createJobList } from "./job-list.js";
 import { createGenerationJobs } from "./jobs.js";
 
 /**
@@ -33,6 +35,8 @@ export function createGenerations(deps: {
   settings: {
     /** How long an async job may wait in the queue before it expires. */
     asyncJobTtlMs: number;
+    /** How many recent generations each workspace's list keeps. */
+    historyPerWorkspace: number;
     urlTtlSeconds: number;
     maxBodyBytes: number;
     /** Largest single input image or mask of an edit. */
@@ -45,8 +49,9 @@ export function createGenerations(deps: {
 }) {
   const { redis, prefix, queues } = deps;
   const records = createGenerationRecords(redis, prefix);
+  const history = createGenerationHistory(redis, prefix, { perWorkspace: deps.settings.historyPerWorkspace });
   const webhooks = createWebhookEmitter({ queue: queues.webhooks, generations: records, batches: createBatchRecords(redis, prefix) });
-  const jobs = createGenerationJobs({ records, queue: queues.generate, redis, store: deps.store, webhooks, urlTtlSeconds: deps.settings.urlTtlSeconds });
+  const jobs = createGenerationJobs({ records, queue: queues.generate, redis, store: deps.store, webhooks, urlTtlSeconds: deps.settings.urlTtlSeconds, history });
   const hub = createCompletionHub(queues.generateEvents, (waiting) => deps.metrics.syncWaiters.set(waiting));
   const service = createGenerationService({
     queue: bullGenerationJobQueue(queues.generate),
@@ -55,12 +60,14 @@ export function createGenerations(deps: {
     idempotency: createIdempotency(redis, prefix),
     findJob: jobs.find,
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
+    history: createHistoryRecorder({ history, log: deps.log }),
   });
   const relay = createPartialRelay({ connect: deps.connectSubscriber, prefix, log: deps.log });
   const routeDeps = {
     generations: service,
     jobs,
     relay,
+    jobList: createJobList({ history, records, store: deps.store, urlTtlSeconds: deps.settings.urlTtlSeconds }),
     store: deps.store,
     rateLimiter: deps.rateLimiter,
     urlTtlSeconds: deps.settings.urlTtlSeconds,

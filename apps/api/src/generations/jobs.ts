@@ -6,12 +6,14 @@ import {
   toGenerationJobObject,
   type GenerationJobObject,
   type GenerationRecord,
+  type GenerationHistory,
   type GenerationRecords,
   type WebhookEmitter,
 } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 import type { RedisClient } from "@imagegen/shared";
+import { summaryRecord } from "./job-list.js";
 import { queuePosition } from "./queue-position.js";
 import { renderImages } from "./render.js";
 
@@ -27,9 +29,16 @@ export function createGenerationJobs(deps: {
   store: ImageStore;
   webhooks: WebhookEmitter;
   urlTtlSeconds: number;
+  /** Where plain synchronous calls are remembered (they have no record of their own). */
+  history?: Pick<GenerationHistory, "get">;
 }) {
   async function find(id: string, workspaceId: string): Promise<GenerationRecord> {
-    const record = isPublicId(id, ["gen", "req"]) ? await deps.records.get(id) : undefined;
+    const valid = isPublicId(id, ["gen", "req"]);
+    let record = valid ? await deps.records.get(id) : undefined;
+    if (!record && valid && deps.history) {
+      const summary = await deps.history.get(workspaceId, id);
+      if (summary) record = summaryRecord(summary);
+    }
     if (!record || record.workspace !== workspaceId) {
       throw new ServiceError("not_found", `No image generation job with id '${id}'.`, { param: "id" });
     }

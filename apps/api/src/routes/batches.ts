@@ -15,7 +15,7 @@ import {
 import type { Queue } from "bullmq";
 import { json, Router } from "express";
 import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
-import { z } from "zod";
+import { listPage, listQuerySchema } from "./list-query.js";
 import { principalOf } from "../middleware/locals.js";
 
 export interface BatchesDeps {
@@ -28,11 +28,6 @@ export interface BatchesDeps {
   completionWindowOverrideSeconds: number | undefined;
   checkWebhookTarget: WebhookTargetCheck;
 }
-
-const listQuerySchema = z.object({
-  limit: z.coerce.number({ error: "limit must be a number" }).int().min(1).max(100).default(20),
-  after: z.string().optional(),
-});
 
 /** OpenAI's Batch API for `/v1/images/generations`. */
 export function batchesRouter(deps: BatchesDeps): Router {
@@ -83,8 +78,7 @@ export function batchesRouter(deps: BatchesDeps): Router {
     const principal = principalOf(res);
     const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query.", param: "limit" });
     const { records, hasMore } = await deps.batches.list(principal.workspaceId, query);
-    const data = records.map(toBatchObject);
-    res.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore });
+    res.json(listPage(records.map(toBatchObject), hasMore));
   });
 
   router.get("/v1/batches/:id", async (req, res) => {

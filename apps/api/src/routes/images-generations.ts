@@ -1,6 +1,7 @@
-import { parseImageGenerationRequest, wantsStream } from "@imagegen/shared";
+import { parseImageGenerationRequest, parseOrInvalid, wantsStream } from "@imagegen/shared";
 import { Router, json } from "express";
 import { parsePrefer } from "../generations/prefer.js";
+import type { JobList } from "../generations/job-list.js";
 import { principalOf } from "../middleware/locals.js";
 import {
   admission,
@@ -11,8 +12,10 @@ import {
   takeWebhookUrl,
   type ImageRouteDeps,
 } from "./image-request.js";
+import { listQuerySchema } from "./list-query.js";
 
 export interface ImagesGenerationsDeps extends ImageRouteDeps {
+  jobList: JobList;
   maxBodyBytes: number;
 }
 
@@ -45,9 +48,17 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     }, render);
   });
 
+  router.get("/v1/images/generations", async (req, res) => {
+    const principal = principalOf(res);
+    // The error names the query parameter at fault (limit or after).
+    const query = parseOrInvalid(listQuerySchema, req.query, { fallbackMessage: "Invalid query." });
+    res.json(await deps.jobList.list(principal.workspaceId, query));
+  });
+
   router.get("/v1/images/generations/:id", async (req, res) => {
     const principal = principalOf(res);
-    res.json(await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId)));
+    const job = await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId));
+    res.json(await deps.jobList.withRequest(job, principal.workspaceId));
   });
 
   router.post("/v1/images/generations/:id/cancel", async (req, res) => {

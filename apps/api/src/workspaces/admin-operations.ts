@@ -1,5 +1,6 @@
 import {
   entitledModelsSchema,
+  keyRoleSchema,
   limitsSchema,
   parseOrInvalid,
   ServiceError,
@@ -51,6 +52,7 @@ export const updateWorkspaceBodySchema = z.strictObject({
 export const createKeyBodySchema = z
   .strictObject({
     name: z.string().min(1).max(200),
+    role: keyRoleSchema.default("member"),
     /** Unix seconds after which the key is refused. */
     expires_at: z.number().int().positive().optional(),
     expires_in_seconds: z.number().int().positive().optional(),
@@ -170,6 +172,7 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
           id: minted.keyId,
           workspace_id: workspaceId,
           name: input.name,
+          role: input.role,
           secret_hash: minted.hash.toString("hex"),
           created_at: createdAt,
           expires_at: expiresAt,

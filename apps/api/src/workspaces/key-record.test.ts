@@ -11,6 +11,7 @@ function record(fields: Partial<KeyRecord> = {}): KeyRecord {
     id: "abcdefghijkl",
     workspace_id: "acme",
     name: "ci",
+    role: "member",
     secret_hash: hashKey(current).toString("hex"),
     created_at: NOW - 100,
     ...fields,
@@ -63,7 +64,9 @@ describe("key records", () => {
       expires_at: String(NOW + 5),
       limits: '{"requests_per_minute":10}',
     });
-    expect(parsed).toMatchObject({ created_at: NOW, expires_at: NOW + 5, limits: { requests_per_minute: 10 } });
+    // Records written before roles existed are members.
+    expect(parsed).toMatchObject({ created_at: NOW, expires_at: NOW + 5, limits: { requests_per_minute: 10 }, role: "member" });
+    expect(keyRecordSchema.parse({ ...parsed, created_at: String(NOW), limits: "{}", role: "admin" }).role).toBe("admin");
   });
 
   it("are listed without any hash", () => {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { limitsSchema } from "@imagegen/shared";
+import { keyRoleSchema, limitsSchema, type ApiKeyObject } from "@imagegen/shared";
 import { z } from "zod";
 
 /**
@@ -15,6 +15,8 @@ export const keyRecordSchema = z.object({
   id: z.string(),
   workspace_id: z.string(),
   name: z.string(),
+  /** `admin` may also manage its workspace's keys and read its usage; records from before roles are members. */
+  role: keyRoleSchema.default("member"),
   secret_hash: hexDigest,
   created_at: seconds,
   last_used_at: seconds.optional(),
@@ -61,13 +63,14 @@ export function checkKey(record: KeyRecord | undefined, presentedHash: Buffer, n
 }
 
 /** The record as admin listings show it: never a hash. */
-export function publicKeyView(record: KeyRecord) {
+export function publicKeyView(record: KeyRecord): ApiKeyObject {
   return {
     object: "api_key" as const,
     id: record.id,
     prefix: `igk_${record.id}`,
     workspace_id: record.workspace_id,
     name: record.name,
+    role: record.role,
     created_at: record.created_at,
     last_used_at: record.last_used_at ?? null,
     expires_at: record.expires_at ?? null,

@@ -1,22 +1,11 @@
 import type { RedisClient } from "../redis.js";
 import { z } from "zod";
+import { BATCH_STATUSES, type BatchStatus } from "../basics/statuses.js";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
 import { luaScript } from "../lua-script.js";
 import { jsonColumn } from "./json-column.js";
 import { transitionStatus } from "./transition.js";
 
-/** OpenAI's batch statuses, in OpenAI's words. */
-export const BATCH_STATUSES = [
-  "validating",
-  "failed",
-  "in_progress",
-  "finalizing",
-  "completed",
-  "expired",
-  "cancelling",
-  "cancelled",
-] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
 export const ACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ["validating", "in_progress", "cancelling"];
 
 const optionalSeconds = z.coerce.number().int().optional();

@@ -1,6 +1,6 @@
 import type { RedisClient } from "../redis.js";
 import { workspaceKeys } from "../redis-keys.js";
-import { BATCH_STATUSES, type BatchStatus } from "./batch-records.js";
+import { BATCH_STATUSES, type BatchStatus } from "../basics/statuses.js";
 import { recordKeys } from "../redis-keys.js";
 
 const CHUNK = 500;

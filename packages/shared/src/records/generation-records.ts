@@ -1,5 +1,6 @@
 import type { RedisClient } from "../redis.js";
 import { z } from "zod";
+import { GENERATION_STATUSES } from "../basics/statuses.js";
 import { failureSchema, type Failure } from "../basics/failure.js";
 import { generateImageResultSchema, RESPONSE_FORMATS, type GenerateImageResult } from "../basics/images.js";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
@@ -12,8 +13,6 @@ import { transitionStatus } from "./transition.js";
  * lives here rather than in BullMQ's job, whose retention is shared with all
  * synchronous traffic.
  */
-export const GENERATION_STATUSES = ["queued", "in_progress", "succeeded", "failed", "cancelled"] as const;
-export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
 
 const epochSeconds = z.coerce.number().int();
 

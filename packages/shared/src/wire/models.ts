@@ -20,7 +20,7 @@ export function toModelObject(card: ModelCard) {
       parameters: card.parameters,
       capabilities: {
         generations: card.capabilities.generations,
-        edits: card.capabilities.edits === undefined ? false : { max_input_images: card.capabilities.edits.maxInputImages, mask: card.capabilities.edits.mask },
+        edits: card.capabilities.edits === undefined ? (false as const) : { max_input_images: card.capabilities.edits.maxInputImages, mask: card.capabilities.edits.mask },
         transparent_background: card.capabilities.transparentBackground,
         qualities: ["auto", ...card.capabilities.qualities],
         output_formats: ["png", "jpeg", "webp"],
