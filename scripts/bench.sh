@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [-- NAME] [flags]`: one benchmark of bench/src, by name
 # (default sync-latency: the latency the service adds over calling the GPU
-# simulator directly). Names: sync-latency, batch-throughput,
+# simulator directly). Names: sync-latency, batch-throughput, image-formats,
 # upstream-utilization, auth-overhead, instrumentation-overhead, redis-topology,
 # compare-builds (--base REV).
 # Flags go to

@@ -47,6 +47,7 @@ const EXPORTED_METRICS = {
     "imagegen_upstream_request_duration_seconds",
     "imagegen_upstream_slot_wait_seconds",
     "imagegen_storage_write_duration_seconds",
+    "imagegen_image_transcode_duration_seconds",
   ],
 };
 

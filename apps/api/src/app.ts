@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.queueUi) app.use(QUEUE_UI_PATH, deps.queueUi);
   if (deps.console) app.use(deps.console.beforeAuth);
   app.use("/v1", authenticate(deps.authenticator, deps.console?.sessions));
-  if (deps.requireWorker) app.post("/v1/images/generations", deps.requireWorker);
+  if (deps.requireWorker) app.post(["/v1/images/generations", "/v1/images/edits"], deps.requireWorker);
   if (deps.console) app.use(deps.console.router);
   app.use(modelsRouter());
   for (const router of deps.v1Routers) app.use(router);

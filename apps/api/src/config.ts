@@ -42,6 +42,8 @@ const apiEnvSchema = commonEnvSchema
     /** Requests per minute of a workspace that sets none itself; 0 = unlimited. */
     RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
     ...accessEnvShape,
+    /** Largest single input image or mask of POST /v1/images/edits (OpenAI's limit is 50 MB). */
+    EDIT_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
     /**
      * With no worker heartbeat in the last 5 s, answer image generations
      * with 503 at once and report not ready. `false`: accept them and let

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   });
   const generations = createGenerations({
     redis: producer,
+    connectSubscriber: () => createRedisConnection(config, "consumer"),
     prefix,
     queues,
     store,
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
       historyPerWorkspace: config.GENERATION_HISTORY_PER_WORKSPACE,
       urlTtlSeconds: config.IMAGE_URL_TTL_SECONDS,
       maxBodyBytes: config.MAX_REQUEST_BODY_BYTES,
+      editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
+      uploadTmpDir: config.UPLOAD_TMP_DIR,
       allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
   });
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer.close();
-      generations.close();
+      await generations.close();
       await queues.close();
       await Promise.allSettled([producer.quit(), eventsConnection.quit(), subscriber.quit()]);
       await telemetry.shutdown().catch(() => {});

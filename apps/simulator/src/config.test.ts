@@ -55,6 +55,7 @@ describe("simulatorConfigFromEnv", () => {
       SIM_FAIL_FIRST_ATTEMPTS: "2",
       SIM_FAIL_STATUS: "502",
       SIM_SEED: "77",
+      SIM_IMAGE_FORMAT: "webp",
     });
     expect(config).toEqual({
       port: 0,
@@ -70,6 +71,7 @@ describe("simulatorConfigFromEnv", () => {
         revisedPrompt: false,
         imageCacheMaxBytes: 256 * 1024 * 1024,
         seed: 77,
+        imageFormat: "webp",
         faults: {
           errorRate: 0.1,
           rateLimitRate: 0.2,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IMAGE_FORMATS } from "./edit-image.js";
 
 // Shared field schemas, so the options object, the fault patch endpoint and
 // the environment all enforce the same ranges.
@@ -68,6 +69,8 @@ export const simulatorOptionsSchema = z.strictObject({
   faults: faultsSchema.prefault({}),
   /** Seeds fault decisions, latency jitter and image noise, so runs are reproducible. */
   seed: seedValue.default(0),
+  /** Format of the images the simulated server answers with; real servers differ (some answer JPEG or WebP). */
+  imageFormat: z.enum(IMAGE_FORMATS).default("png"),
 });
 
 export type SimulatorOptions = z.output<typeof simulatorOptionsSchema>;
@@ -99,6 +102,7 @@ const simulatorEnvSchema = z.object({
   SIM_FAIL_FIRST_ATTEMPTS: envNumber(nonNegativeInt),
   SIM_FAIL_STATUS: envNumber(httpErrorStatus),
   SIM_SEED: envNumber(seedValue),
+  SIM_IMAGE_FORMAT: z.enum(IMAGE_FORMATS).optional(),
 });
 
 export class SimulatorEnvError extends Error {
@@ -131,6 +135,7 @@ export function simulatorConfigFromEnv(env: Record<string, string | undefined>):
     compressionLevel: e.SIM_COMPRESSION_LEVEL,
     revisedPrompt: e.SIM_REVISED_PROMPT,
     seed: e.SIM_SEED,
+    imageFormat: e.SIM_IMAGE_FORMAT,
     faults: {
       errorRate: e.SIM_ERROR_RATE,
       rateLimitRate: e.SIM_RATE_LIMIT_RATE,

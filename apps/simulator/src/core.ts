@@ -1,5 +1,6 @@
 import { faultsPatchSchema, type FaultOptions, type FaultsPatch, type SimulatorOptions } from "./config.js";
 import { createFaultInjector, createSeededRandom, type Fault } from "./faults.js";
+import { contentTypeOf, encodeAs, renderEdit } from "./edit-image.js";
 import type { EncodedImage } from "./image-cache.js";
 import { createImageSource, imageSeedFor } from "./images.js";
 import type { GenerationRequest } from "./protocol.js";
@@ -30,6 +31,16 @@ export interface SimCore {
   delayMs(n: number): number;
   /** The request's images (counted as delivered). */
   render(request: GenerationRequest): EncodedImage[];
+  /**
+   * The request's images as the server answers them: edits derived from
+   * their inputs, everything in the configured format. Plain PNG
+   * generations take render's synchronous, cached path.
+   */
+  produce(request: GenerationRequest): EncodedImage[] | Promise<EncodedImage[]>;
+  /** The first image the request will produce, as PNG, not counted as delivered: what previews are made from. */
+  firstImage(request: GenerationRequest): Promise<Buffer>;
+  /** Requests between admission and answer, for A1111's progress endpoint (latest last). */
+  readonly running: Map<object, { request: GenerationRequest; startedAtMs: number; delayMs: number }>;
   /** Sequence number of the next garbage answer, so protocols alternate their lies. */
   nextGarbage(): number;
   revisedPrompt(request: GenerationRequest): string | null;
@@ -41,7 +52,28 @@ export function createSimCore(options: SimulatorOptions): SimCore {
   let garbageCount = 0;
   let jitterRandom = createSeededRandom(options.seed ^ JITTER_SEED_SALT);
   const injector = createFaultInjector(options.seed);
-  const images = createImageSource({ noise: options.noise, compressionLevel: options.compressionLevel, cacheMaxBytes: options.imageCacheMaxBytes });
+  const imageSource = createImageSource({ noise: options.noise, compressionLevel: options.compressionLevel, cacheMaxBytes: options.imageCacheMaxBytes });
+
+  function render(request: GenerationRequest): EncodedImage[] {
+    const rendered: EncodedImage[] = [];
+    for (let index = 0; index < request.n; index++) {
+      rendered.push(imageSource.get(imageSeedFor(request.prompt, request.seed, index, options.seed), request.width, request.height));
+    }
+    stats.images += request.n;
+    return rendered;
+  }
+
+  async function produceSlowly(request: GenerationRequest): Promise<EncodedImage[]> {
+    const first = request.edit === undefined ? undefined : await renderEdit(request.edit, request.width, request.height);
+    const images: EncodedImage[] = [];
+    for (let index = 0; index < request.n; index++) {
+      const source = first ?? imageSource.get(imageSeedFor(request.prompt, request.seed, index, options.seed), request.width, request.height).bytes;
+      const bytes = await encodeAs(source, options.imageFormat);
+      images.push({ bytes, contentType: contentTypeOf(options.imageFormat), b64: bytes.toString("base64") });
+    }
+    stats.images += request.n;
+    return images;
+  }
 
   return {
     options,
@@ -78,13 +110,15 @@ export function createSimCore(options: SimulatorOptions): SimCore {
     },
     decideFault: (prompt) => injector.decide(faults, prompt),
     delayMs: (n) => options.latencyMs + Math.floor(jitterRandom() * (options.latencyJitterMs + 1)) + options.latencyPerImageMs * n,
-    render(request) {
-      const rendered: EncodedImage[] = [];
-      for (let index = 0; index < request.n; index++) {
-        rendered.push(images.get(imageSeedFor(request.prompt, request.seed, index, options.seed), request.width, request.height));
-      }
-      stats.images += request.n;
-      return rendered;
+    render,
+    running: new Map(),
+    async firstImage(request) {
+      if (request.edit !== undefined) return renderEdit(request.edit, request.width, request.height);
+      return imageSource.get(imageSeedFor(request.prompt, request.seed, 0, options.seed), request.width, request.height).bytes;
+    },
+    produce(request) {
+      if (request.edit === undefined && options.imageFormat === "png") return render(request);
+      return produceSlowly(request);
     },
     nextGarbage: () => garbageCount++,
     revisedPrompt: (request) => (options.revisedPrompt ? `${request.prompt} (as rendered by ${request.model})` : null),

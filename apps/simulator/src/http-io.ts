@@ -9,12 +9,17 @@ export type BodyResult =
   | { kind: "tooLarge" }
   | { kind: "aborted" };
 
+/** Largest body of a request that carries images (edits): inputs are megabytes of base64 or multipart. */
+export const MAX_EDIT_BODY_BYTES = 64 * 1024 * 1024;
+
+type RawBody = { kind: "bytes"; value: Buffer } | { kind: "tooLarge" } | { kind: "aborted" };
+
 /**
- * Reads and parses a JSON body of at most maxBytes. An oversized body is still
- * drained (not buffered) before answering 413, so the client finishes sending
- * and reads the status instead of hitting a reset mid-upload.
+ * Reads a body of at most maxBytes. An oversized body is still drained (not
+ * buffered) before answering 413, so the client finishes sending and reads
+ * the status instead of hitting a reset mid-upload.
  */
-export function readJsonBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
+function readRawBody(req: IncomingMessage, maxBytes: number): Promise<RawBody> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let receivedBytes = 0;
@@ -25,19 +30,49 @@ export function readJsonBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): P
       if (receivedBytes > maxBytes) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
     });
-    req.on("end", () => {
-      if (tooLarge) return resolve({ kind: "tooLarge" });
-      try {
-        resolve({ kind: "json", value: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-      } catch (error) {
-        resolve({ kind: "malformed", message: `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}` });
-      }
-    });
+    req.on("end", () => resolve(tooLarge ? { kind: "tooLarge" } : { kind: "bytes", value: Buffer.concat(chunks) }));
     req.on("close", () => {
       if (!req.complete) resolve({ kind: "aborted" });
     });
     req.on("error", () => resolve({ kind: "aborted" }));
   });
+}
+
+/** Reads and parses a JSON body of at most maxBytes. */
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
+  const raw = await readRawBody(req, maxBytes);
+  if (raw.kind !== "bytes") return raw;
+  try {
+    return { kind: "json", value: JSON.parse(raw.value.toString("utf8")) };
+  } catch (error) {
+    return { kind: "malformed", message: `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/**
+ * Reads a multipart/form-data body into a plain object: text fields as
+ * strings, files as Buffers, repeated names (`image[]`) as arrays of them.
+ */
+export async function readMultipartBody(req: IncomingMessage, maxBytes = MAX_EDIT_BODY_BYTES): Promise<BodyResult> {
+  const raw = await readRawBody(req, maxBytes);
+  if (raw.kind !== "bytes") return raw;
+  let form: FormData;
+  try {
+    form = await new Response(raw.value, { headers: { "content-type": req.headers["content-type"] ?? "" } }).formData();
+  } catch (error) {
+    return { kind: "malformed", message: `request body is not multipart/form-data: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const value: Record<string, string | Buffer | Buffer[]> = {};
+  for (const [name, entry] of form.entries()) {
+    const item = typeof entry === "string" ? entry : Buffer.from(await entry.arrayBuffer());
+    if (name.endsWith("[]")) {
+      const list = value[name];
+      value[name] = [...(Array.isArray(list) ? list : []), ...(typeof item === "string" ? [] : [item])];
+    } else {
+      value[name] = item;
+    }
+  }
+  return { kind: "json", value };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

@@ -50,7 +50,9 @@ export function createByteLruCache<V>(maxBytes: number): ByteLruCache<V> {
 }
 
 export interface EncodedImage {
-  png: Buffer;
+  /** PNG, unless the simulator answers in another format (SIM_IMAGE_FORMAT) or ran an edit. */
+  bytes: Buffer;
+  contentType: string;
   /** Kept alongside the bytes: base64 of a 1 MB PNG is a measurable cost at benchmark rates. */
   b64: string;
 }

@@ -21,7 +21,7 @@ export function createImageSource({ noise, compressionLevel, cacheMaxBytes }: Im
       const cached = cache.get(key);
       if (cached !== undefined) return cached;
       const png = encodePng(width, height, renderImage({ width, height, seed, noise }), compressionLevel);
-      const image = { png, b64: png.toString("base64") };
+      const image = { bytes: png, contentType: "image/png", b64: png.toString("base64") };
       cache.set(key, image, png.length + image.b64.length);
       return image;
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { EditInput } from "./edit-image.js";
 
 // The OpenAI images protocol as LocalAI, vLLM and hosted providers speak it:
 // https://platform.openai.com/docs/api-reference/images/create
@@ -35,9 +36,13 @@ export const generationRequestSchema = z.looseObject({
   response_format: z.enum(["url", "b64_json"], { error: "response_format must be url or b64_json" }).nullish(),
   // Only an integer seed counts; anything else falls back to the prompt hash, as a real server would ignore it.
   seed: z.unknown().optional(),
+  stream: z.boolean({ error: "stream must be a boolean" }).nullish(),
+  partial_images: z.number().int().min(0).max(3, { error: "partial_images must be 0..3" }).nullish(),
 });
 
 export interface GenerationRequest {
+  /** Set on edits: the images to start from (and the mask), as sent. */
+  edit?: EditInput | undefined;
   model: string;
   prompt: string;
   n: number;
@@ -45,6 +50,8 @@ export interface GenerationRequest {
   height: number;
   responseFormat: "url" | "b64_json";
   seed: unknown;
+  /** OpenAI's `stream: true`: answer server-sent events, with this many partial images first. */
+  stream?: { partialImages: number } | undefined;
 }
 
 export type ParseResult = { ok: true; request: GenerationRequest } | { ok: false; message: string; param: string | null };
@@ -60,7 +67,7 @@ export function parseGenerationRequest(body: unknown): ParseResult {
       param: typeof field === "string" ? field : null,
     };
   }
-  const { model, prompt, n, size, response_format: responseFormat, seed } = parsed.data;
+  const { model, prompt, n, size, response_format: responseFormat, seed, stream, partial_images: partialImages } = parsed.data;
   return {
     ok: true,
     request: {
@@ -71,6 +78,7 @@ export function parseGenerationRequest(body: unknown): ParseResult {
       height: size?.height ?? 1024,
       responseFormat: responseFormat ?? "url",
       seed,
+      ...(stream === true ? { stream: { partialImages: partialImages ?? 0 } } : {}),
     },
   };
 }

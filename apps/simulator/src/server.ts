@@ -4,12 +4,14 @@ import { createSimCore } from "./core.js";
 import { createFileStore } from "./file-store.js";
 import { readJsonBody, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from "./http-io.js";
 import { MODELS_BODY } from "./protocol.js";
-import { createA1111Dialect } from "./protocols/a1111.js";
+import { createA1111Dialect, createA1111Img2ImgDialect } from "./protocols/a1111.js";
+import { createOpenAiEditDialect } from "./protocols/openai-edits.js";
 import { createCogDialect } from "./protocols/cog.js";
 import { createComfyProtocol } from "./protocols/comfyui.js";
 import type { SyncDialect } from "./protocols/dialect.js";
 import { createOpenAiDialect } from "./protocols/openai.js";
 import { copyStats, type SimulatorStats } from "./stats.js";
+import { previewOf } from "./streaming.js";
 import { createSyncGenerationHandler } from "./sync-generation.js";
 
 export interface Simulator {
@@ -46,6 +48,8 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   const comfy = createComfyProtocol(core, files);
   const dialects: Record<string, SyncDialect> = {
     "/v1/images/generations": createOpenAiDialect(files),
+    "/v1/images/edits": createOpenAiEditDialect(files),
+    "/sdapi/v1/img2img": createA1111Img2ImgDialect(),
     "/sdapi/v1/txt2img": createA1111Dialect(),
     "/predictions": createCogDialect(),
   };
@@ -62,6 +66,23 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     sendJson(res, 200, JSON.stringify({ faults: core.faults() }));
   }
 
+  /**
+   * A1111's `GET /sdapi/v1/progress`: how far the latest running request is,
+   * and (unless skipped) its preview as base64 PNG, finer in each third of
+   * its simulated GPU time — what a streaming client relays as partials.
+   */
+  async function answerProgress(res: ServerResponse, withImage: boolean): Promise<void> {
+    const latest = [...core.running.values()].at(-1);
+    if (latest === undefined) {
+      return sendJson(res, 200, '{"progress":0.0,"eta_relative":0.0,"state":{"job_count":0},"current_image":null,"textinfo":null}');
+    }
+    const progress = Math.min(1, (Date.now() - latest.startedAtMs) / Math.max(1, latest.delayMs));
+    const stage = Math.min(2, Math.floor(progress * 3));
+    const image = withImage ? (await previewOf(await core.firstImage(latest.request), stage, 3)).toString("base64") : null;
+    const etaSeconds = (latest.delayMs * (1 - progress)) / 1000;
+    sendJson(res, 200, JSON.stringify({ progress, eta_relative: etaSeconds, state: { job_count: core.running.size }, current_image: image, textinfo: null }));
+  }
+
   /** Cheap readiness answers, as each protocol's own probes expect them. */
   function readiness(path: string): string | undefined {
     switch (path) {
@@ -69,8 +90,6 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
         return '{"status":"ok"}';
       case "/v1/models":
         return MODELS_BODY;
-      case "/sdapi/v1/progress":
-        return '{"progress":0.0,"eta_relative":0.0,"state":{"job_count":0},"current_image":null,"textinfo":null}';
       case "/health-check":
         return JSON.stringify({ status: core.full() ? "BUSY" : "READY", setup: { status: "succeeded" } });
     }
@@ -86,6 +105,7 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
 
     const dialect = dialects[path];
     if (dialect) return only("POST", () => handleGeneration(req, res, dialect));
+    if (path === "/sdapi/v1/progress") return only("GET", () => answerProgress(res, url.searchParams.get("skip_current_image") !== "true"));
     const ready = readiness(path);
     if (ready !== undefined) return only("GET", () => sendJson(res, 200, ready));
     const handled = comfy.route(req, res, method, url);
@@ -117,6 +137,9 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on("upgrade", (req, socket) => {
+    if (!comfy.upgrade(req, socket)) socket.destroy();
+  });
 
   return {
     listen(port = 0, host = "127.0.0.1") {

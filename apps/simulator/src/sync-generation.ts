@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SimCore } from "./core.js";
+import { InvalidInputImageError } from "./edit-image.js";
 import type { Fault } from "./faults.js";
+import { streamImages } from "./streaming.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./http-io.js";
 import type { SyncDialect } from "./protocols/dialect.js";
 
@@ -24,7 +26,7 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
     return release;
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, dialect: SyncDialect, fault: Fault | null, request: Parameters<SimCore["render"]>[0]): void {
+  async function answer(req: IncomingMessage, res: ServerResponse, dialect: SyncDialect, fault: Fault | null, request: Parameters<SimCore["render"]>[0]): Promise<void> {
     if (res.destroyed) return;
     const retryAfterSeconds = core.faults().retryAfterSeconds;
     switch (fault?.kind) {
@@ -49,7 +51,14 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
         core.count("garbage");
         return dialect.send(res, { kind: "garbage", sequence: core.nextGarbage() });
       default: {
-        const images = core.render(request);
+        let images;
+        try {
+          images = await core.produce(request);
+        } catch (error) {
+          if (!(error instanceof InvalidInputImageError)) throw error;
+          core.count("badRequest");
+          return dialect.send(res, { kind: "badRequest", message: error.message, param: error.field });
+        }
         core.count("ok");
         return dialect.send(res, { kind: "ok", request, images, host: req.headers.host ?? "127.0.0.1", revisedPrompt: core.revisedPrompt(request) });
       }
@@ -65,7 +74,7 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
       core.count("unauthorized");
       return dialect.send(res, { kind: "unauthorized" });
     }
-    const body = await readJsonBody(req);
+    const body = await (dialect.readBody ?? readJsonBody)(req);
     if (body.kind === "aborted") return;
     if (body.kind === "tooLarge") {
       core.count("badRequest");
@@ -96,14 +105,19 @@ export function createSyncGenerationHandler(core: SimCore, slotHolders: Set<Serv
     }
 
     const delayMs = core.delayMs(request.n);
+    const { stream } = request;
+    if (stream !== undefined && fault === null && dialect.name.startsWith("openai")) return streamImages(res, core, { ...request, stream }, delayMs, release);
+    // A1111's progress endpoint shows what is running.
+    const running = { request, startedAtMs: Date.now(), delayMs };
+    core.running.set(running, running);
+    res.once("close", () => core.running.delete(running));
     const respond = () => {
+      core.running.delete(running);
       release();
-      try {
-        answer(req, res, dialect, fault, request);
-      } catch (error) {
-        // Runs from a timer, outside the router's catch: never let a bug crash the server.
+      // Runs from a timer, outside the router's catch: never let a bug crash the server.
+      answer(req, res, dialect, fault, request).catch((error: unknown) => {
         dialect.send(res, { kind: "error", status: 500, message: `simulator bug: ${error instanceof Error ? error.message : String(error)}` });
-      }
+      });
     };
     if (delayMs <= 0) return respond();
     const timer = setTimeout(respond, delayMs);

@@ -150,6 +150,13 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
         for (const health of modelHealth()) this.set({ model: health.model }, health.healthy);
       },
     }),
+    transcodeSeconds: new Histogram({
+      name: "imagegen_image_transcode_duration_seconds",
+      help: "Time to re-encode one image into the caller's output_format (images already in it are not counted).",
+      labelNames: ["format"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
     storageWriteSeconds: new Histogram({
       name: "imagegen_storage_write_duration_seconds",
       help: "Time to store one image.",

@@ -10,7 +10,8 @@ import { afterAll, beforeAll } from "vitest";
 export interface FixtureServer {
   readonly url: string;
   handler: (req: IncomingMessage, body: string, res: ServerResponse) => void;
-  readonly received: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
+  /** `body` as text; `raw` as sent, for multipart bodies carrying images. */
+  readonly received: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string; raw: Buffer }>;
 }
 
 export function useFixtureServer(): FixtureServer {
@@ -22,10 +23,12 @@ export function useFixtureServer(): FixtureServer {
   };
   beforeAll(async () => {
     server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
-        fixture.received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
+        const raw = Buffer.concat(chunks);
+        const body = raw.toString();
+        fixture.received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, raw });
         fixture.handler(req, body, res);
       });
     });

@@ -84,3 +84,12 @@ export function operationsKeys(prefix: string) {
     workerHeartbeats: () => `${prefix}:worker-heartbeats`,
   };
 }
+
+/**
+ * Pub/sub channel on which a worker relays a streaming job's partial images
+ * to the API replica holding the caller's connection. Pub/sub, not a key:
+ * partials are worth nothing to anyone who was not listening.
+ */
+export function partialImagesChannel(prefix: string, jobId: string): string {
+  return `${prefix}:partial-images:${jobId}`;
+}

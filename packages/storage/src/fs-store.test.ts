@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFsImageStore } from "./fs-store.js";
 import { ImageNotFoundError } from "./image-store.js";
-import { imageObjectKey } from "./object-key.js";
+import { imageObjectKey, inputObjectKey, isImageObjectKey } from "./object-key.js";
 import { verifyImageSignature } from "./url-signing.js";
 
 const root = mkdtempSync(join(tmpdir(), "fs-store-"));
@@ -16,6 +16,17 @@ const store = createFsImageStore({ rootDir: root, publicBaseUrl: "http://api.tes
 const key = imageObjectKey({ workspaceId: "ws1", requestId: "req_1", index: 0, createdAt: new Date(nowMs), contentType: "image/png" });
 
 describe("filesystem image store", () => {
+  it("keeps an edit's inputs, copied from a local file, under a prefix image links never serve", async () => {
+    const file = join(root, "upload");
+    writeFileSync(file, "input bytes");
+    const inputKey = inputObjectKey({ workspaceId: "ws1", requestId: "req_1", role: "mask", createdAt: new Date(nowMs), contentType: "image/png" });
+    await store.putFile(inputKey, file, "image/png");
+    expect((await store.get(inputKey)).toString()).toBe("input bytes");
+    expect(inputKey).toBe("inputs/2026-11-25/ws1/req_1-mask.png");
+    expect(isImageObjectKey(inputKey)).toBe(false);
+    expect(() => inputObjectKey({ workspaceId: "ws1", requestId: "req_1", role: "../x", createdAt: new Date(nowMs), contentType: "image/png" })).toThrow();
+  });
+
   it("reads back what it stored, and overwrites on a re-run of the same job", async () => {
     await store.put(key, Buffer.from("first"), "image/png");
     await store.put(key, Buffer.from("second"), "image/png");

@@ -11,6 +11,8 @@ export interface ImageStore {
    * and leaves the network call; the S3 client's own timeouts bound it too.
    */
   put(key: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void>;
+  /** Stores a file from local disk, streamed: an edit's inputs may be tens of megabytes each. */
+  putFile(key: string, path: string, contentType: string, signal?: AbortSignal): Promise<void>;
   get(key: string, signal?: AbortSignal): Promise<Buffer>;
   /** Removes an image; a key that does not exist is not an error (deletes are retried and repeated). */
   delete(key: string, signal?: AbortSignal): Promise<void>;

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { startS3rver, stopAll } from "@imagegen/local-services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageNotFoundError, type ImageStore } from "./image-store.js";
-import { imageObjectKey } from "./object-key.js";
+import { imageObjectKey, inputObjectKey } from "./object-key.js";
 import { createS3ImageStore, type S3ImageStoreOptions } from "./s3-store.js";
 
 /** Against a real S3-protocol server (s3rver) on loopback. */
@@ -41,6 +41,14 @@ describe("S3 image store", () => {
     await store.delete(key);
     await expect(store.get(key)).rejects.toBeInstanceOf(ImageNotFoundError);
     await expect(store.delete(key)).resolves.toBeUndefined();
+  });
+
+  it("streams an edit's input from a local file under the inputs prefix", async () => {
+    const file = join(dataDir, "upload");
+    writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 7));
+    const inputKey = inputObjectKey({ workspaceId: "ws1", requestId: "req_s3", role: "image-0", createdAt: new Date(), contentType: "image/webp" });
+    await store.putFile(inputKey, file, "image/webp");
+    expect((await store.get(inputKey)).equals(Buffer.alloc(3 * 1024 * 1024, 7))).toBe(true);
   });
 });
 

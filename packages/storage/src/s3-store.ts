@@ -8,6 +8,8 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { ImageNotFoundError, type ImageStore } from "./image-store.js";
 
 export interface S3ImageStoreOptions {
@@ -73,6 +75,10 @@ export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
     driver: "s3",
     async put(key, body, contentType, signal) {
       await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType }), { abortSignal: signal });
+    },
+    async putFile(key, path, contentType, signal) {
+      const { size } = await stat(path);
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }), { abortSignal: signal });
     },
     async get(key, signal) {
       try {

@@ -8,8 +8,29 @@ export const SIMULATOR_PROFILES = {
   garbage: { faults: { garbageRate: 1 } },
   slow: { latencyMs: 3000 },
   sluggish: { latencyMs: 800 },
+  /** Answers JPEG, as some real servers do: callers must still get PNG by default. */
+  jpeg: { imageFormat: "jpeg" },
 } as const;
 export type SimulatorProfile = keyof typeof SIMULATOR_PROFILES;
+
+/** A ComfyUI inpainting graph in API format: the input image and mask come in through LoadImage nodes. */
+const COMFY_INPAINT_WORKFLOW = {
+  "3": { class_type: "KSampler", inputs: { seed: 1, steps: 20, cfg: 7, latent_image: ["12", 0] } },
+  "5": { class_type: "EmptyLatentImage", inputs: { width: 512, height: 512, batch_size: 1 } },
+  "6": { class_type: "CLIPTextEncode", inputs: { text: "" } },
+  "9": { class_type: "SaveImage", inputs: { images: ["8", 0] } },
+  "10": { class_type: "LoadImage", inputs: { image: "example.png" } },
+  "11": { class_type: "LoadImageMask", inputs: { image: "example.png", channel: "alpha" } },
+  "12": { class_type: "VAEEncodeForInpaint", inputs: { pixels: ["10", 0], mask: ["11", 0] } },
+};
+
+/** The plain text-to-image graph. */
+const COMFY_TXT2IMG_WORKFLOW = {
+  "3": { class_type: "KSampler", inputs: { seed: 1, steps: 20, cfg: 7, latent_image: ["5", 0] } },
+  "5": { class_type: "EmptyLatentImage", inputs: { width: 512, height: 512, batch_size: 1 } },
+  "6": { class_type: "CLIPTextEncode", inputs: { text: "" } },
+  "9": { class_type: "SaveImage", inputs: { images: ["8", 0] } },
+};
 
 const FAST_RETRIES = "max_attempts: 3, retry_base_delay_ms: 50, retry_max_delay_ms: 200";
 
@@ -30,7 +51,54 @@ models:
       style: { type: string, enum: [vivid, natural] }
       guidance_scale: { type: number, minimum: 0, maximum: 30 }
       steps: { type: integer, minimum: 1, maximum: 150 }
+    capabilities: { edits: { max_input_images: 16, mask: true } }
     upstreams: ${upstream("sim-healthy", simulatorUrls.healthy)}
+  - id: test-jpeg-upstream
+    sizes: ["256x256"]
+    upstreams: ${upstream("sim-jpeg", simulatorUrls.jpeg)}
+  - id: test-webui
+    description: Edits through A1111 img2img.
+    sizes: ["256x256"]
+    parameters:
+      strength: { type: number, minimum: 0, maximum: 1 }
+    capabilities: { edits: { mask: true } }
+    upstreams: [{ name: sim-a1111, protocol: a1111, base_url: "${simulatorUrls.healthy}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
+  - id: test-webui-sluggish
+    description: A1111 slow enough for its progress previews to become partial images.
+    sizes: ["256x256"]
+    upstreams: [{ name: sim-a1111-sluggish, protocol: a1111, base_url: "${simulatorUrls.sluggish}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
+  - id: test-comfy-sluggish
+    description: ComfyUI slow enough for its event socket's previews to become partial images.
+    sizes: ["256x256"]
+    upstreams:
+      - name: sim-comfy-sluggish
+        protocol: comfyui
+        base_url: "${simulatorUrls.sluggish}"
+        max_concurrency: 4
+        timeout_ms: 5000
+        workflow:
+          template: ${JSON.stringify(COMFY_TXT2IMG_WORKFLOW)}
+          inputs: { prompt: "6.text", width: "5.width", height: "5.height", batch_size: "5.batch_size", seed: "3.seed" }
+          output_node: "9"
+  - id: test-cog
+    description: Edits through Cog image/mask inputs.
+    sizes: ["256x256"]
+    capabilities: { edits: { mask: true } }
+    upstreams: [{ name: sim-cog, protocol: cog, base_url: "${simulatorUrls.healthy}", max_concurrency: 4, timeout_ms: 5000, ${FAST_RETRIES} }]
+  - id: test-comfy
+    description: Edits through ComfyUI uploads and LoadImage/LoadImageMask nodes.
+    sizes: ["256x256"]
+    capabilities: { edits: { mask: true } }
+    upstreams:
+      - name: sim-comfy
+        protocol: comfyui
+        base_url: "${simulatorUrls.healthy}"
+        max_concurrency: 4
+        timeout_ms: 5000
+        workflow:
+          template: ${JSON.stringify(COMFY_INPAINT_WORKFLOW)}
+          inputs: { prompt: "6.text", width: "5.width", height: "5.height", batch_size: "5.batch_size", seed: "3.seed", image: "10.image", mask: "11.image" }
+          output_node: "9"
   - id: test-single
     sizes: ["512x512"]
     max_n: 1

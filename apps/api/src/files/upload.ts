@@ -1,16 +1,16 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
+import { spoolFile } from "./spool-file.js";
 import type { Request } from "express";
 
 /** Every spooled upload lives in a directory named so; the start-up sweep finds leftovers by it. */
-const UPLOAD_DIR_PREFIX = "imagegen-upload-";
+export const UPLOAD_DIR_PREFIX = "imagegen-upload-";
 
 export interface SpooledUpload {
   purpose: string;
@@ -62,18 +62,7 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
           return;
         }
         fileStream = stream;
-        const hash = createHash("sha256");
-        let bytes = 0;
-        let truncated = false;
-        stream.on("limit", () => (truncated = true));
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            bytes += chunk.length;
-            hash.update(chunk);
-            callback(null, chunk);
-          },
-        });
-        file = pipeline(stream, counter, createWriteStream(join(dir, "upload"))).then(() => {
+        file = spoolFile(stream, join(dir, "upload")).then(({ bytes, hash, truncated }) => {
           if (truncated) throw new ServiceError("invalid_payload", `The file is larger than the limit of ${limits.maxBytes} bytes.`, { param: "file" });
           return { filename: info.filename || "upload.jsonl", bytes, hash };
         });

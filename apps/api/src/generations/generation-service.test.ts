@@ -139,7 +139,7 @@ function submission(overrides: Partial<Omit<GenerationSubmission, "prefer">> & {
   return {
     workspaceId: "ws",
     requestId: "req_000000000000000000000001",
-    request: { model: "sdxl", prompt: "a fox", n: 1, size: "1024x1024", responseFormat: "url", user: undefined, parameters: {} },
+    request: { model: "sdxl", prompt: "a fox", n: 1, size: "1024x1024", responseFormat: "url", user: undefined, parameters: {}, options: { outputFormat: "png" } },
     card,
     prefer: { respondAsync: false, waitSeconds: undefined, ...prefer },
     idempotencyKey: undefined,

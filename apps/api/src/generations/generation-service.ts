@@ -19,7 +19,7 @@ import type { GenerationJobQueue } from "./job-queue.js";
 import type { HistoryRecorder } from "./history-recorder.js";
 import type { Preferences } from "./prefer.js";
 
-/** One accepted `POST /v1/images/generations`, after validation and admission. */
+/** One accepted `POST /v1/images/generations` or `/v1/images/edits`, after validation and admission. */
 export interface GenerationSubmission {
   workspaceId: string;
   /** The HTTP request's id: a plain synchronous call's job id. */
@@ -37,6 +37,11 @@ export interface GenerationSubmission {
    * and is not charged.
    */
   admit: () => Promise<void>;
+  /**
+   * For an edit: puts its inputs into storage under the job's id, once the
+   * request is admitted (a refused or replayed edit stores nothing).
+   */
+  storeInputs?: (jobId: string) => Promise<NonNullable<GenerateImagePayload["edit"]>>;
   /** Aborts when the caller hangs up. */
   clientGone: AbortSignal;
   log: Logger;
@@ -211,10 +216,12 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         const { replayOf } = await deps.idempotency.claim(submission.workspaceId, idempotencyKey, submission.idempotencyBody, jobId);
         if (replayOf) return replay(submission, replayOf);
       }
+      let edit: GenerateImagePayload["edit"];
       try {
         await submission.admit();
+        edit = await submission.storeInputs?.(jobId);
       } catch (error) {
-        // Refused work must not leave its key claimed: the retry after Retry-After is the first real request.
+        // Refused (or unstorable) work must not leave its key claimed: the retry is the first real request.
         if (idempotencyKey !== undefined) await deps.idempotency.release(submission.workspaceId, idempotencyKey, jobId).catch(() => {});
         throw error;
       }
@@ -229,6 +236,8 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         size: request.size,
         responseFormat: request.responseFormat,
         parameters: request.parameters,
+        options: request.options,
+        ...(edit === undefined ? {} : { edit }),
         deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
         ...(retain ? { retain: true } : {}),
       };

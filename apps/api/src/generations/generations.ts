@@ -4,6 +4,9 @@ import type { RedisClient } from "@imagegen/shared";
 import type { ApiMetrics } from "../metrics.js";
 import type { QueueHandles } from "../queues.js";
 import type { RateLimiter } from "../rate-limit.js";
+import { Router } from "express";
+import { imagesEditsRouter } from "../routes/images-edits.js";
+import { createPartialRelay } from "../streaming/partial-relay.js";
 import { imagesGenerationsRouter } from "../routes/images-generations.js";
 import { createWebhookTargetCheck } from "../webhooks/webhook-target.js";
 import { createCompletionHub } from "./completion-hub.js";
@@ -21,6 +24,8 @@ import { createGenerationJobs } from "./jobs.js";
 export function createGenerations(deps: {
   /** The fail-fast producer connection. */
   redis: RedisClient;
+  /** Opens a connection for pub/sub (streamed partial images), when the first stream needs it. */
+  connectSubscriber: () => RedisClient;
   prefix: string;
   queues: QueueHandles;
   store: ImageStore;
@@ -34,6 +39,10 @@ export function createGenerations(deps: {
     historyPerWorkspace: number;
     urlTtlSeconds: number;
     maxBodyBytes: number;
+    /** Largest single input image or mask of an edit. */
+    editMaxImageBytes: number;
+    /** Where edit uploads are spooled (UPLOAD_TMP_DIR). */
+    uploadTmpDir: string;
     /** WEBHOOK_ALLOW_PRIVATE_TARGETS: may webhook_url point at private and loopback addresses. */
     allowPrivateWebhookTargets: boolean;
   };
@@ -53,21 +62,30 @@ export function createGenerations(deps: {
     asyncJobTtlMs: deps.settings.asyncJobTtlMs,
     history: createHistoryRecorder({ history, log: deps.log }),
   });
-  const router = imagesGenerationsRouter({
+  const relay = createPartialRelay({ connect: deps.connectSubscriber, prefix, log: deps.log });
+  const routeDeps = {
     generations: service,
     jobs,
+    relay,
     jobList: createJobList({ history, records, store: deps.store, urlTtlSeconds: deps.settings.urlTtlSeconds }),
     store: deps.store,
     rateLimiter: deps.rateLimiter,
     urlTtlSeconds: deps.settings.urlTtlSeconds,
-    maxBodyBytes: deps.settings.maxBodyBytes,
     checkWebhookTarget: createWebhookTargetCheck({ allowPrivate: deps.settings.allowPrivateWebhookTargets }),
-  });
+  };
+  // Edits run through the same service: same queue, Prefer, Idempotency-Key and webhooks.
+  const router: Router = Router().use(
+    imagesGenerationsRouter({ ...routeDeps, maxBodyBytes: deps.settings.maxBodyBytes }),
+    imagesEditsRouter({ ...routeDeps, maxImageBytes: deps.settings.editMaxImageBytes, uploadTmpDir: deps.settings.uploadTmpDir }),
+  );
   return {
     router,
     service,
     /** Stops waiting on completion events; in-flight waits end as timed out. */
-    close: () => hub.close(),
+    close: async () => {
+      hub.close();
+      await relay.close();
+    },
   };
 }
 export type Generations = ReturnType<typeof createGenerations>;

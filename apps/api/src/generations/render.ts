@@ -4,7 +4,8 @@ import type { ImageStore } from "@imagegen/storage";
 
 /**
  * The OpenAI `data` array for stored images: a fresh time-limited link per
- * image for `url`, the bytes read back from storage for `b64_json`.
+ * image for `url`, the bytes read back from storage for `b64_json` (in the
+ * stored format: PNG unless the caller chose another output_format).
  */
 export async function renderImages(
   result: GenerateImageResult,
@@ -20,7 +21,8 @@ export async function renderImages(
         return { b64_json: (await store.get(image.key)).toString("base64"), ...revised };
       }),
     );
-    return { created: result.created, data };
+    // Metadata the worker knew (size, output_format, usage…) follows the data, as in OpenAI's replies.
+    return { created: result.created, data, ...result.response };
   } catch (error) {
     throw new ServiceError("service_unavailable", "Image storage is unavailable. Retry with backoff.", { cause: error });
   }

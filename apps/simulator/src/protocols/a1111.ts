@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import { sendJson } from "../http-io.js";
+import { MAX_EDIT_BODY_BYTES, readJsonBody, sendJson } from "../http-io.js";
 import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type ParseResult } from "../protocol.js";
 import type { SyncDialect } from "./dialect.js";
 
@@ -55,6 +55,33 @@ function parse(body: unknown): ParseResult {
 
 function exceptionBody(error: string, message: string): string {
   return JSON.stringify({ error, detail: "", body: "", errors: message });
+}
+
+/**
+ * `POST /sdapi/v1/img2img`: txt2img's fields plus `init_images` (base64, a
+ * data URI prefix allowed), `mask` (white = repaint) and
+ * `denoising_strength`. Replies as txt2img does.
+ */
+const base64Image = z.string().min(1).transform((value) => Buffer.from(value.replace(/^data:[^,]*,/, ""), "base64"));
+const img2imgSchema = z.looseObject({
+  init_images: z.array(base64Image).min(1, { error: "init_images needs at least one image" }),
+  mask: base64Image.nullish(),
+  denoising_strength: z.number().min(0).max(1).default(0.75),
+});
+
+function parseImg2Img(body: unknown): ParseResult {
+  const images = img2imgSchema.safeParse(body);
+  if (!images.success) {
+    const issue = images.error.issues[0];
+    return { ok: false, message: issue?.message ?? "invalid request", param: typeof issue?.path[0] === "string" ? issue.path[0] : null };
+  }
+  const parsed = parse(body);
+  if (!parsed.ok) return parsed;
+  return { ok: true, request: { ...parsed.request, edit: { images: images.data.init_images, mask: images.data.mask ?? undefined, maskMode: "white" } } };
+}
+
+export function createA1111Img2ImgDialect(): SyncDialect {
+  return { ...createA1111Dialect(), name: "a1111-img2img", readBody: (req) => readJsonBody(req, MAX_EDIT_BODY_BYTES), parse: parseImg2Img };
 }
 
 export function createA1111Dialect(): SyncDialect {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import { sendJson } from "../http-io.js";
+import { MAX_EDIT_BODY_BYTES, readJsonBody, sendJson } from "../http-io.js";
 import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type ParseResult } from "../protocol.js";
 import type { SyncDialect } from "./dialect.js";
 
@@ -21,8 +21,13 @@ const predictionSchema = z.looseObject({
     height: side.default(1024),
     num_outputs: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).default(1),
     seed: z.number().int().optional(),
+    // Path inputs arrive as data URIs (or links, which this simulator does not fetch).
+    image: z.string().startsWith("data:", { error: "image must be a data URI" }).optional(),
+    mask: z.string().startsWith("data:", { error: "mask must be a data URI" }).optional(),
   }),
 });
+
+const fromDataUri = (uri: string) => Buffer.from(uri.slice(uri.indexOf(",") + 1), "base64");
 
 function parse(body: unknown): ParseResult {
   const parsed = predictionSchema.safeParse(body);
@@ -33,7 +38,16 @@ function parse(body: unknown): ParseResult {
   const { input } = parsed.data;
   return {
     ok: true,
-    request: { model: "sim", prompt: input.prompt, n: input.num_outputs, width: input.width, height: input.height, responseFormat: "b64_json", seed: input.seed },
+    request: {
+      model: "sim",
+      prompt: input.prompt,
+      n: input.num_outputs,
+      width: input.width,
+      height: input.height,
+      responseFormat: "b64_json",
+      seed: input.seed,
+      ...(input.image === undefined ? {} : { edit: { images: [fromDataUri(input.image)], mask: input.mask === undefined ? undefined : fromDataUri(input.mask), maskMode: "white" as const } }),
+    },
   };
 }
 
@@ -46,11 +60,13 @@ function prediction(status: "succeeded" | "failed", output: string, error: strin
 export function createCogDialect(): SyncDialect {
   return {
     name: "cog",
+    // Image inputs make predictions megabytes of data URIs.
+    readBody: (req) => readJsonBody(req, MAX_EDIT_BODY_BYTES),
     parse,
     send(res: ServerResponse, reply) {
       switch (reply.kind) {
         case "ok":
-          return sendJson(res, 200, prediction("succeeded", `[${reply.images.map((image) => `"data:image/png;base64,${image.b64}"`).join(",")}]`, null));
+          return sendJson(res, 200, prediction("succeeded", `[${reply.images.map((image) => `"data:${image.contentType};base64,${image.b64}"`).join(",")}]`, null));
         case "unauthorized":
           return sendJson(res, 401, JSON.stringify({ detail: "Unauthorized" }));
         case "tooLarge":

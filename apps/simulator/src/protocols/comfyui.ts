@@ -3,8 +3,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { SimCore } from "../core.js";
 import type { Fault } from "../faults.js";
+import type { Duplex } from "node:stream";
 import type { FileStore } from "../file-store.js";
-import { MAX_BODY_BYTES, readJsonBody, sendJson } from "../http-io.js";
+import { previewOf } from "../streaming.js";
+import { createComfyEventSockets } from "./comfyui-ws.js";
+import { MAX_BODY_BYTES, readJsonBody, readMultipartBody, sendJson } from "../http-io.js";
 import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type GenerationRequest } from "../protocol.js";
 
 /**
@@ -19,10 +22,18 @@ import { MAX_IMAGE_SIDE, MAX_IMAGES_PER_REQUEST, type GenerationRequest } from "
  * batch, KSampler's seed, and a SaveImage node for output.
  */
 const nodeSchema = z.looseObject({ class_type: z.string(), inputs: z.record(z.string(), z.unknown()).default({}) });
-const promptSchema = z.looseObject({ prompt: z.record(z.string(), nodeSchema), client_id: z.string().optional() });
+// Newer ComfyUI takes a client-chosen prompt_id, so a client can watch its events before queueing.
+const promptSchema = z.looseObject({
+  prompt: z.record(z.string(), nodeSchema),
+  client_id: z.string().optional(),
+  prompt_id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+});
 
 interface PromptEntry {
   id: string;
+  /** Whose event socket hears about it (`client_id` of POST /prompt). */
+  clientId?: string | undefined;
+  previewTimers?: NodeJS.Timeout[];
   request: GenerationRequest;
   outputNode: string;
   fault: Fault | null;
@@ -40,9 +51,26 @@ function comfyError(type: string, message: string, details = ""): string {
   return JSON.stringify({ error: { type, message, details, extra_info: {} }, node_errors: {} });
 }
 
-function readWorkflow(workflow: Record<string, z.infer<typeof nodeSchema>>): { request: GenerationRequest; outputNode: string } | string {
+/** Uploaded input images by name (`/upload/image`), bounded like ComfyUI's input folder would not be. */
+const MAX_UPLOADS_KEPT = 200;
+const uploadSchema = z.looseObject({ image: z.instanceof(Buffer) });
+
+function readWorkflow(
+  workflow: Record<string, z.infer<typeof nodeSchema>>,
+  uploads: ReadonlyMap<string, Buffer>,
+): { request: GenerationRequest; outputNode: string } | string {
   const nodes = Object.entries(workflow);
   const byClass = (name: string) => nodes.find(([, node]) => node.class_type === name);
+  // Edits: LoadImage nodes name uploaded images; LoadImageMask (alpha channel: transparent = repaint) the mask.
+  const uploaded = (node: [string, z.infer<typeof nodeSchema>] | undefined) => {
+    const name = node?.[1].inputs.image;
+    return typeof name === "string" ? uploads.get(name) : undefined;
+  };
+  const loaders = nodes.filter(([, node]) => node.class_type === "LoadImage");
+  const images = loaders.map((node) => uploaded(node));
+  const maskNode = byClass("LoadImageMask");
+  const mask = uploaded(maskNode);
+  if (images.some((image) => image === undefined) || (maskNode !== undefined && mask === undefined)) return "Invalid image file";
   const text = byClass("CLIPTextEncode")?.[1].inputs.text;
   const latent = byClass("EmptyLatentImage")?.[1].inputs ?? {};
   const seed = byClass("KSampler")?.[1].inputs.seed;
@@ -60,12 +88,15 @@ function readWorkflow(workflow: Record<string, z.infer<typeof nodeSchema>>): { r
       height: int(latent.height, 512, MAX_IMAGE_SIDE),
       responseFormat: "b64_json",
       seed,
+      ...(images.length === 0 ? {} : { edit: { images: images.filter((image) => image !== undefined), mask, maskMode: "transparent" as const } }),
     },
   };
 }
 
 export function createComfyProtocol(core: SimCore, files: FileStore) {
+  const events = createComfyEventSockets();
   const prompts = new Map<string, PromptEntry>();
+  const uploads = new Map<string, Buffer>();
   const pending: PromptEntry[] = [];
   let running = 0;
   let number = 0;
@@ -75,6 +106,8 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
     if (entry.state === "running") running--;
     entry.state = "done";
     clearTimeout(entry.timer);
+    entry.previewTimers?.forEach(clearTimeout);
+    events.sendJson(entry.clientId, { type: "executing", data: { node: null, prompt_id: entry.id } });
     entry.release();
     if (history !== undefined) entry.history = history;
     if (garbage !== undefined) entry.garbage = garbage;
@@ -103,9 +136,52 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       core.count("garbage");
       return finish(entry, undefined, core.nextGarbage());
     }
-    const images = core.render(entry.request).map((image) => ({ filename: `${files.put(image.png)}.png`, subfolder: "", type: "output" }));
-    core.count("ok");
-    finish(entry, historyOf(entry, { [entry.outputNode]: { images } }, "success", [["execution_success", { prompt_id: entry.id }]]));
+    Promise.resolve(core.produce(entry.request)).then(
+      (produced) => {
+        const images = produced.map((image) => ({ filename: `${files.put(image.bytes)}.png`, subfolder: "", type: "output" }));
+        core.count("ok");
+        finish(entry, historyOf(entry, { [entry.outputNode]: { images } }, "success", [["execution_success", { prompt_id: entry.id }]]));
+      },
+      (error: unknown) => {
+        core.count("error");
+        const message = error instanceof Error ? error.message : String(error);
+        finish(entry, historyOf(entry, {}, "error", [["execution_error", { prompt_id: entry.id, node_id: "10", exception_message: message }]]));
+      },
+    );
+  }
+
+  /** `POST /upload/image` (multipart `image`): stored under its file name, as ComfyUI's input folder does. */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readMultipartBody(req);
+    if (body.kind === "aborted") return;
+    const upload = body.kind === "json" ? uploadSchema.safeParse(body.value) : undefined;
+    if (!upload?.success) return sendJson(res, 400, comfyError("invalid_upload", "image file is required"));
+    const image = upload.data.image;
+    const name = `upload_${randomBytes(8).toString("hex")}.png`;
+    uploads.set(name, image);
+    if (uploads.size > MAX_UPLOADS_KEPT) uploads.delete(uploads.keys().next().value!);
+    sendJson(res, 200, JSON.stringify({ name, subfolder: "", type: "input" }));
+  }
+
+  /**
+   * What ComfyUI's sampler shows a watching client: `executing` for the
+   * prompt, then three previews (coarse to fine) over its GPU time.
+   */
+  function startPreviews(entry: PromptEntry, delayMs: number): void {
+    if (entry.clientId === undefined) return;
+    events.sendJson(entry.clientId, { type: "executing", data: { node: "3", display_node: "3", prompt_id: entry.id } });
+    const first = core.firstImage(entry.request);
+    first.catch(() => undefined);
+    entry.previewTimers = [0, 1, 2].map((stage) =>
+      setTimeout(() => {
+        void first
+          .then((png) => previewOf(png, stage, 3))
+          .then((preview) => {
+            if (entry.state === "running") events.sendPreview(entry.clientId, preview);
+          })
+          .catch(() => undefined);
+      }, Math.floor((delayMs * (stage + 1)) / 4)),
+    );
   }
 
   /** Starts queued prompts while GPU slots are free. */
@@ -120,7 +196,9 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
         core.count("hung");
         continue;
       }
-      entry.timer = setTimeout(() => execute(entry), core.delayMs(entry.request.n));
+      const delayMs = core.delayMs(entry.request.n);
+      entry.timer = setTimeout(() => execute(entry), delayMs);
+      startPreviews(entry, delayMs);
     }
   }
 
@@ -138,7 +216,7 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       return sendJson(res, body.kind === "tooLarge" ? 413 : 400, comfyError("invalid_prompt", body.kind === "tooLarge" ? `body over ${MAX_BODY_BYTES} bytes` : body.message));
     }
     const parsed = promptSchema.safeParse(body.value);
-    const workflow = parsed.success ? readWorkflow(parsed.data.prompt) : "invalid_prompt";
+    const workflow = parsed.success ? readWorkflow(parsed.data.prompt, uploads) : "invalid_prompt";
     if (typeof workflow === "string") {
       core.count("badRequest");
       return sendJson(res, 400, comfyError(workflow, "Prompt outputs failed validation", workflow));
@@ -159,7 +237,13 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       core.count("error");
       return sendJson(res, fault.status, comfyError("server_error", `simulated failure: attempt ${fault.attempt} for this prompt`));
     }
-    const entry: PromptEntry = { id: randomBytes(16).toString("hex"), ...workflow, fault, state: "pending", release: core.admit() };
+    const id = parsed.success && parsed.data.prompt_id !== undefined ? parsed.data.prompt_id : randomBytes(16).toString("hex");
+    if (prompts.has(id)) {
+      core.count("badRequest");
+      return sendJson(res, 400, comfyError("invalid_prompt", `prompt_id ${id} is already queued`));
+    }
+    const clientId = parsed.success ? parsed.data.client_id : undefined;
+    const entry: PromptEntry = { id, clientId, ...workflow, fault, state: "pending", release: core.admit() };
     prompts.set(entry.id, entry);
     pending.push(entry);
     sendJson(res, 200, JSON.stringify({ prompt_id: entry.id, number: number++, node_errors: {} }));
@@ -212,6 +296,7 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
     route(req: IncomingMessage, res: ServerResponse, method: string | undefined, url: URL): Promise<void> | boolean {
       const path = url.pathname;
       if (method === "POST" && path === "/prompt") return handlePrompt(req, res);
+      if (method === "POST" && path === "/upload/image") return handleUpload(req, res);
       if (method === "GET" && path.startsWith("/history/")) return (handleHistory(res, decodeURIComponent(path.slice("/history/".length))), true);
       if (method === "GET" && path === "/view") return (handleView(res, url), true);
       if (method === "POST" && (path === "/queue" || path === "/interrupt")) return handleCancel(req, res, path === "/queue" ? "queue" : "interrupt");
@@ -225,7 +310,10 @@ export function createComfyProtocol(core: SimCore, files: FileStore) {
       return false;
     },
     /** Ends every unfinished prompt (server close), releasing its slot. */
+    /** ComfyUI's `/ws` event socket (an HTTP upgrade). */
+    upgrade: (req: IncomingMessage, socket: Duplex) => events.upgrade(req, socket),
     close(): void {
+      events.close();
       pending.length = 0;
       for (const entry of [...prompts.values()]) finish(entry, undefined);
     },

@@ -1,4 +1,5 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BodyResult } from "../http-io.js";
 import type { EncodedImage } from "../image-cache.js";
 import type { GenerationRequest, ParseResult } from "../protocol.js";
 
@@ -22,6 +23,8 @@ export type Reply =
 
 export interface SyncDialect {
   readonly name: string;
+  /** How the body is read; JSON of at most MAX_BODY_BYTES unless the dialect says otherwise (edits carry images). */
+  readBody?(req: IncomingMessage): Promise<BodyResult>;
   parse(body: unknown): ParseResult;
   send(res: ServerResponse, reply: Reply): void;
 }

@@ -22,7 +22,7 @@ export function createOpenAiDialect(files: FileStore): SyncDialect {
           const items: ResponseItem[] = reply.images.map((image) =>
             reply.request.responseFormat === "b64_json"
               ? { b64Json: image.b64 }
-              : { url: `http://${reply.host}/files/${files.put(image.png)}.png` },
+              : { url: `http://${reply.host}/files/${files.put(image.bytes)}.png` },
           );
           return sendJson(res, 200, generationResponseBody(Math.floor(Date.now() / 1000), items, reply.revisedPrompt));
         }

@@ -81,6 +81,7 @@ async function dispatchLines(deps: BatchStepDeps, batch: BatchRecord, key: strin
       size: checked.request.size,
       responseFormat: checked.request.responseFormat,
       parameters: checked.request.parameters,
+      options: checked.request.options,
       deadlineAt: batch.expires_at * 1000,
       batch: { batchId: batch.id, lineIndex: index, customId: checked.customId },
     };

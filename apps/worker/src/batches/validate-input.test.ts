@@ -36,6 +36,8 @@ describe("batch input lines", () => {
     ["no prompt", { model: "m" }, "prompt"],
     ["an unsupported size", { model: "m", prompt: "p", size: "3x3" }, "size"],
     ["an undeclared parameter", { model: "m", prompt: "p", steps: 30 }, "steps"],
+    ["stream, which a batch cannot do", { model: "m", prompt: "p", stream: true }, "stream"],
+    ["an edit's own field", { model: "m", prompt: "p", input_fidelity: "high" }, "input_fidelity"],
   ])("refuses only that line when its body has %s, as the endpoint would (400)", (_name, body, param) => {
     expect(check(line("a", body))).toMatchObject({ ok: true, customId: "a", refusal: { code: "invalid_payload", param } });
   });

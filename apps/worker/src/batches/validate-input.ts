@@ -8,6 +8,7 @@ import {
   type Failure,
   type ImageGenerationRequest,
   type ModelCatalog,
+  wantsStream,
 } from "@imagegen/shared";
 
 /** OpenAI stops listing input-file errors after this many. */
@@ -56,6 +57,8 @@ export function validateInputLine(
   seenCustomIds.add(line.data.custom_id);
   try {
     const { request, card } = parseImageGenerationRequest(line.data.body, catalog);
+    // A batch line's answer is a line of the output file: there is no connection to stream to.
+    if (wantsStream(request.options)) throw new ServiceError("invalid_payload", "stream is not available in a batch; leave it out.", { param: "stream" });
     return { ok: true, customId: line.data.custom_id, request, timeoutMs: card.timeout_ms };
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;

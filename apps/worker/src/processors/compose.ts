@@ -7,6 +7,7 @@ import type { WorkerRegistration } from "../queues/worker-registry.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 import { createGenerateImage, parseGenerateImageJob } from "./generate-image.js";
 import { withOutcomeRecording } from "./record-outcome.js";
+import { createPartialPublisher } from "../streaming/partials.js";
 
 export interface GenerationsDeps {
   config: Pick<WorkerConfig, "QUEUE_PREFIX" | "WORKER_CONCURRENCY" | "UPSTREAM_RECOVERY_WAIT_MS">;
@@ -34,6 +35,7 @@ export function composeGenerations(deps: GenerationsDeps): WorkerRegistration {
     metrics: deps.metrics,
     log,
     recoveryWaitMs: config.UPSTREAM_RECOVERY_WAIT_MS,
+    partials: createPartialPublisher(connection, config.QUEUE_PREFIX),
   });
   const recorded = withOutcomeRecording(generate, {
     generations: createGenerationRecords(connection, config.QUEUE_PREFIX),

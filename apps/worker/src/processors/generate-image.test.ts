@@ -1,6 +1,7 @@
 import { createLogger, createModelCatalog, decodeFailure, parseModelCatalog, type GenerateImagePayload } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
@@ -47,6 +48,9 @@ function fakeStore(failOnIndex?: number) {
         throw new Error("disk full");
       }
       objects.set(key, body);
+    },
+    putFile: async () => {
+      throw new Error("not used here");
     },
     get: async (key) => objects.get(key)!,
     delete: async (key) => void objects.delete(key),
@@ -111,5 +115,52 @@ describe("generate-image processor", () => {
     const error = (await process(fakeJob({ ...payload("sync", 4), deadlineAt: Date.now() + 600 }).job).catch((reason: unknown) => reason)) as Error;
     expect(error.message).toContain("service_unavailable");
     expect(objects.size).toBe(0);
+  });
+
+  it("stores PNG when the upstream answered JPEG and the caller asked for nothing, and the caller's format when asked", async () => {
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#123456" } }).jpeg().toBuffer();
+    const router = routerThat(async () => ({ upstream: "u", images: [{ bytes: jpeg, contentType: "image/jpeg" }] }));
+    const { store, objects } = fakeStore();
+    const metrics = createWorkerMetrics();
+    const process = createGenerateImageProcessor({ catalog, router, store, metrics, log });
+    const plain = await process(fakeJob(payload("sync")).job);
+    expect(plain.images[0]).toMatchObject({ contentType: "image/png", key: expect.stringMatching(/\.png$/) });
+    expect(objects.get(plain.images[0]!.key)!.subarray(1, 4).toString()).toBe("PNG");
+    expect(plain.response).toEqual({ size: "64x64", output_format: "png" });
+
+    const webp = await process(fakeJob({ ...payload("sync"), requestId: "req_2", options: { outputFormat: "webp", outputCompression: 50, quality: "high", safetyIdentifier: "u-1" } }).job);
+    expect(webp.images[0]).toMatchObject({ contentType: "image/webp", key: expect.stringMatching(/\.webp$/) });
+    expect(objects.get(webp.images[0]!.key)!.subarray(8, 12).toString()).toBe("WEBP");
+    expect(webp.response).toEqual({ size: "64x64", output_format: "webp", quality: "high", safety_identifier: "u-1" });
+    const counts = (await metrics.transcodeSeconds.get()).values.filter((value) => value.metricName === "imagegen_image_transcode_duration_seconds_count");
+    expect(Object.fromEntries(counts.map((value) => [value.labels.format, value.value]))).toEqual({ png: 1, webp: 1 });
+  });
+
+  it("reports usage only when the upstream did", async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#123456" } }).png().toBuffer();
+    const usage = { input_tokens: 10, output_tokens: 20, total_tokens: 30 };
+    const router = routerThat(async () => ({ upstream: "u", images: [{ bytes: png, contentType: "image/png", usage }] }));
+    const process = createGenerateImageProcessor({ catalog, router, store: fakeStore().store, metrics: createWorkerMetrics(), log });
+    expect((await process(fakeJob(payload("sync")).job)).response?.usage).toEqual(usage);
+  });
+
+  it("hands an edit's inputs, read back from storage by key, to the upstream", async () => {
+    const { store, objects } = fakeStore();
+    const input = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    objects.set("inputs/2026-11-25/ws/req_1-image-0.png", input);
+    objects.set("inputs/2026-11-25/ws/req_1-mask.png", PNG);
+    const seen: unknown[] = [];
+    const router = routerThat(async (_card, request) => {
+      seen.push(request.edit);
+      return { upstream: "u", images: [{ bytes: input, contentType: "image/png" }] };
+    });
+    const process = createGenerateImageProcessor({ catalog, router, store, metrics: createWorkerMetrics(), log });
+    await process(
+      fakeJob({
+        ...payload("sync"),
+        edit: { images: [{ key: "inputs/2026-11-25/ws/req_1-image-0.png", contentType: "image/png" }], mask: { key: "inputs/2026-11-25/ws/req_1-mask.png", contentType: "image/png" } },
+      }).job,
+    );
+    expect(seen).toEqual([{ images: [{ bytes: input, contentType: "image/png" }], mask: { bytes: PNG, contentType: "image/png" } }]);
   });
 });

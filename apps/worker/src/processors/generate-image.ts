@@ -14,6 +14,9 @@ import type { WorkerMetrics } from "../metrics.js";
 import { NoHealthyUpstreamError } from "../upstreams/pool.js";
 import type { UpstreamRouter } from "../upstreams/router.js";
 import { putDurably } from "../storage/durable-put.js";
+import { loadEditInputs } from "../images/edit-inputs.js";
+import { partialsFor, type PartialPublisher } from "../streaming/partials.js";
+import { finishImages } from "../images/finish-images.js";
 import { JobFailure } from "./job-failure.js";
 
 export interface GenerateImageDeps {
@@ -22,6 +25,8 @@ export interface GenerateImageDeps {
   store: ImageStore;
   metrics: WorkerMetrics;
   log: Logger;
+  /** Relays a streaming job's partial images to the API (Redis pub/sub). */
+  partials?: PartialPublisher;
   /** Longest total wait of queued work for an upstream to recover (UPSTREAM_RECOVERY_WAIT_MS). */
   recoveryWaitMs?: number;
 }
@@ -109,16 +114,34 @@ async function run(job: Job, token: string | undefined, payload: GenerateImagePa
     // The API and this worker read different model libraries: a deployment fault.
     throw new ServiceError("model_not_found", `The model '${payload.model}' is not served by this deployment.`, { param: "model" });
   }
+  const partials = partialsFor(payload, deps.partials, log);
   const outcome = await deps.router
-    .generate(card, { prompt: payload.prompt, n: payload.n, size: payload.size, parameters: payload.parameters }, payload.deadlineAt, log)
+    .generate(
+      card,
+      {
+        prompt: payload.prompt,
+        n: payload.n,
+        size: payload.size,
+        parameters: payload.parameters,
+        options: payload.options,
+        edit: await loadEditInputs(deps.store, payload.edit),
+        partials,
+      },
+      payload.deadlineAt,
+      log,
+    )
     .catch((error: unknown) => (error instanceof NoHealthyUpstreamError ? deferOrFail(job, token, payload, error, deps, log) : Promise.reject(error)));
   if (outcome.images.length < payload.n) {
     throw new ServiceError("upstream_invalid_response", `The model returned ${outcome.images.length} of ${payload.n} images.`);
   }
+  await partials?.drain();
+  const finished = await finishImages(outcome.images.slice(0, payload.n), payload.options, payload.size, (format, seconds) =>
+    deps.metrics.transcodeSeconds.observe({ format }, seconds),
+  );
   // The job's own timestamp keeps the object keys stable across re-runs.
-  const images = await storeImages(deps, payload, new Date(job.timestamp), outcome.images.slice(0, payload.n));
+  const images = await storeImages(deps, payload, new Date(job.timestamp), finished.images);
   deps.metrics.imagesGenerated.inc({ model: payload.model }, images.length);
-  return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images };
+  return { created: Math.floor(Date.now() / 1000), upstream: outcome.upstream, images, response: finished.response };
 }
 
 /** What the generate-image work needs once its job's payload has been read. */

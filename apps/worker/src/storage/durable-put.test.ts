@@ -13,6 +13,9 @@ function storeDownFor(outages: number) {
       if (attempts <= outages) throw new Error("connect ECONNREFUSED");
       objects.set(key, body);
     },
+    putFile: async () => {
+      throw new Error("not used here");
+    },
     get: async (key) => objects.get(key)!,
     delete: async (key) => void objects.delete(key),
     signedUrl: async () => "",

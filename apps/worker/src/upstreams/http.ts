@@ -18,6 +18,14 @@ export interface UpstreamHttpOptions {
   maxResponseBytes?: number;
 }
 
+export interface StreamingReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Buffer>;
+  /** The whole body, for replies that turn out not to be a stream (errors, servers without streaming). */
+  text(): Promise<Buffer>;
+}
+
 export interface HttpReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -27,6 +35,13 @@ export interface HttpReply {
 export interface UpstreamHttp {
   /** `path` is appended to the base URL's path. JSON bodies are serialised here. */
   request(method: "GET" | "POST" | "PUT", path: string, signal: AbortSignal, json?: unknown): Promise<HttpReply>;
+  /** POSTs a multipart/form-data body (uploads, OpenAI's image edits). */
+  postForm(path: string, signal: AbortSignal, form: FormData): Promise<HttpReply>;
+  /**
+   * POSTs JSON or a form and hands back the reply's body as it arrives
+   * (server-sent events). The caller must read or destroy the body.
+   */
+  postStreaming(path: string, signal: AbortSignal, body: unknown): Promise<StreamingReply>;
   close(): Promise<void>;
 }
 
@@ -45,22 +60,53 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   });
   const headers = { accept: "application/json", ...options.headers };
 
+  async function send(method: "GET" | "POST" | "PUT", path: string, signal: AbortSignal, body?: { contentType: string; bytes: string | Buffer }): Promise<HttpReply> {
+    try {
+      const response = await pool.request({
+        method,
+        path: basePath + path,
+        headers: body === undefined ? headers : { ...headers, "content-type": body.contentType },
+        ...(body === undefined ? {} : { body: body.bytes }),
+        signal,
+      });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: response.headers, body: bytes };
+    } catch (error) {
+      throw transportError(error, signal);
+    }
+  }
+
+  async function encode(body: unknown): Promise<{ contentType: string; bytes: string | Buffer }> {
+    if (!(body instanceof FormData)) return { contentType: "application/json", bytes: JSON.stringify(body) };
+    // The platform's encoder picks the boundary; the body is sized once, so the server sees a Content-Length.
+    const encoded = new Response(body);
+    return { contentType: encoded.headers.get("content-type") ?? "multipart/form-data", bytes: Buffer.from(await encoded.arrayBuffer()) };
+  }
+
   return {
-    async request(method, path, signal, json) {
+    async postStreaming(path, signal, body) {
+      const encoded = await encode(body);
       try {
         const response = await pool.request({
-          method,
+          method: "POST",
           path: basePath + path,
-          headers: json === undefined ? headers : { ...headers, "content-type": "application/json" },
-          ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+          headers: { ...headers, accept: "text/event-stream, application/json", "content-type": encoded.contentType },
+          body: encoded.bytes,
           signal,
         });
-        const body = Buffer.from(await response.body.arrayBuffer());
-        return { status: response.statusCode, headers: response.headers, body };
+        return {
+          status: response.statusCode,
+          headers: response.headers,
+          body: response.body,
+          text: async () => Buffer.from(await response.body.arrayBuffer()),
+        };
       } catch (error) {
         throw transportError(error, signal);
       }
     },
+    request: (method, path, signal, json) =>
+      send(method, path, signal, json === undefined ? undefined : { contentType: "application/json", bytes: JSON.stringify(json) }),
+    postForm: async (path, signal, form) => send("POST", path, signal, await encode(form)),
     async close() {
       await pool.close();
     },

@@ -1,4 +1,7 @@
-import type { ModelParameters } from "@imagegen/shared";
+import type { ImageOptions, ImageUsage, ModelParameters } from "@imagegen/shared";
+
+/** OpenAI's standard fields an upstream may carry under its own names; the API refused what it cannot. */
+export type UpstreamOptions = Pick<ImageOptions, "quality" | "style" | "moderation" | "background" | "inputFidelity" | "user" | "safetyIdentifier">;
 
 /** What a worker asks of a GPU server, in our own terms. */
 export interface UpstreamImageRequest {
@@ -8,12 +11,36 @@ export interface UpstreamImageRequest {
   n: number;
   size: string;
   parameters: ModelParameters;
+  options?: UpstreamOptions | undefined;
+  /** Set for an edit: the caller's images (and mask), read back from storage. */
+  edit?: EditInputs | undefined;
+  /** Set when the caller streams: where the upstream's previews go, if its protocol has them. */
+  partials?: UpstreamPartials | undefined;
+}
+
+/** A streaming caller's partial images: adapters hand each upstream preview to `emit`, at most `count`. */
+export interface UpstreamPartials {
+  count: number;
+  emit(image: Buffer): void;
+}
+
+export interface InputImage {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface EditInputs {
+  images: InputImage[];
+  /** OpenAI's convention: a PNG whose transparent pixels mark the area to edit. */
+  mask?: InputImage | undefined;
 }
 
 export interface GeneratedImage {
   bytes: Buffer;
   contentType: string;
   revisedPrompt?: string | undefined;
+  /** The reply's token usage, carried by the first image of a reply that reported one. */
+  usage?: ImageUsage | undefined;
 }
 
 /**

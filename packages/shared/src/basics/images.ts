@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OUTPUT_FORMATS } from "./image-options.js";
 
 /**
  * The basic image types every layer speaks of: how a caller wants images
@@ -17,10 +18,32 @@ export const storedImageSchema = z.object({
 });
 export type StoredImage = z.infer<typeof storedImageSchema>;
 
+/** Token counts, only when the upstream reported them (OpenAI's ImagesResponse.usage). */
+export const imageUsageSchema = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+  input_tokens_details: z.object({ image_tokens: z.number().int().nonnegative(), text_tokens: z.number().int().nonnegative() }).optional(),
+});
+export type ImageUsage = z.infer<typeof imageUsageSchema>;
+
+/** The metadata of OpenAI's ImagesResponse besides `created` and `data`; each field only when known. */
+export const imagesResponseMetadataSchema = z.object({
+  size: z.string().optional(),
+  output_format: z.enum(OUTPUT_FORMATS).optional(),
+  quality: z.string().optional(),
+  background: z.enum(["transparent", "opaque"]).optional(),
+  safety_identifier: z.string().optional(),
+  usage: imageUsageSchema.optional(),
+});
+export type ImagesResponseMetadata = z.infer<typeof imagesResponseMetadataSchema>;
+
 /** What one generation produced: references to its stored images. */
 export const generateImageResultSchema = z.object({
   created: z.number().int(),
   upstream: z.string(),
   images: z.array(storedImageSchema).min(1),
+  /** Known once the images are made (absent on results recorded before it existed). */
+  response: imagesResponseMetadataSchema.optional(),
 });
 export type GenerateImageResult = z.infer<typeof generateImageResultSchema>;

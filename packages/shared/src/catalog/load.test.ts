@@ -99,3 +99,33 @@ models:
     expect(() => parseModelCatalog(pool.replace("name: b", "name: a"), {})).toThrow(/listed twice/);
   });
 });
+
+describe("model capabilities", () => {
+  const card = (yaml: string) => parseModelCatalog(`models:\n${yaml}`, {}).models[0]!;
+
+  it("derives defaults from the upstreams' protocols", () => {
+    const openai = card(`  - { id: a, sizes: ["512x512"], upstreams: [{ name: o, protocol: openai, base_url: "http://h:1" }] }`);
+    expect(openai.capabilities).toMatchObject({ generations: true, edits: undefined, transparentBackground: true, style: true });
+    const cog = card(`  - { id: b, sizes: ["512x512"], upstreams: [{ name: c, protocol: cog, base_url: "http://h:1" }] }`);
+    expect(cog.capabilities).toMatchObject({ transparentBackground: false, qualities: [], style: false });
+  });
+
+  it("opts a model into edits with its input limits", () => {
+    const edits = card(`  - { id: a, sizes: ["512x512"], capabilities: { edits: { max_input_images: 4, mask: true } }, upstreams: [{ name: o, protocol: openai, base_url: "http://h:1" }] }`);
+    expect(edits.capabilities.edits).toEqual({ maxInputImages: 4, mask: true });
+  });
+
+  it.each([
+    ["more input images than the protocol carries", `{ edits: { max_input_images: 2 } }`, "a1111", "max_input_images"],
+    ["transparency the protocol cannot carry", `{ transparent_background: true }`, "cog", "transparent_background"],
+    ["a quality the protocol cannot carry", `{ qualities: [hd] }`, "a1111", "qualities"],
+  ])("refuses a card claiming %s", (_name, capabilities, protocol, field) => {
+    expect(() => card(`  - { id: a, sizes: ["512x512"], capabilities: ${capabilities}, upstreams: [{ name: u, protocol: ${protocol}, base_url: "http://h:1" }] }`)).toThrow(field);
+  });
+
+  it("refuses ComfyUI edits whose workflow has no image input mapped", () => {
+    expect(() =>
+      card(`  - { id: a, sizes: ["512x512"], capabilities: { edits: {} }, upstreams: [{ name: u, protocol: comfyui, base_url: "http://h:1", workflow: { template: {}, inputs: { prompt: "6.text" } } }] }`),
+    ).toThrow("image");
+  });
+});

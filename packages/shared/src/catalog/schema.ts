@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { capabilitiesSpecSchema, resolveCapabilities } from "./capabilities.js";
 import { upstreamSpecSchema } from "./upstream.js";
 
 export * from "./upstream.js";
+export * from "./capabilities.js";
 
 /**
  * The model library: which image models callers may ask for, what each one
@@ -54,6 +56,8 @@ export const modelCardSchema = z
     timeout_ms: z.number().int().positive().default(180_000),
     parameters: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), parameterSpecSchema).default({}),
     upstreams: z.array(upstreamSpecSchema).min(1),
+    /** Edits, transparency, quality levels: see capabilities.ts for the defaults. */
+    capabilities: capabilitiesSpecSchema.optional(),
   })
   .transform((card, ctx) => {
     const names = card.upstreams.map((upstream) => upstream.name);
@@ -67,7 +71,10 @@ export const modelCardSchema = z
       ctx.addIssue({ code: "custom", path: ["default_size"], message: "default_size must be one of sizes" });
       return z.NEVER;
     }
-    return { ...card, default_size: defaultSize };
+    const { capabilities, problems } = resolveCapabilities(card.capabilities, card.upstreams);
+    for (const problem of problems) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    if (problems.length > 0) return z.NEVER;
+    return { ...card, default_size: defaultSize, capabilities };
   });
 export type ModelCard = z.infer<typeof modelCardSchema>;
 

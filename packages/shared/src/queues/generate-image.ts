@@ -1,6 +1,7 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import { failureSchema, fromFailure, type Failure } from "../basics/failure.js";
+import { imageOptionsSchema } from "../basics/image-options.js";
 import { RESPONSE_FORMATS } from "../basics/images.js";
 import type { ServiceError } from "../errors/service-error.js";
 
@@ -22,6 +23,10 @@ export const JOB_PRIORITY = {
 } as const;
 export type JobKind = keyof typeof JOB_PRIORITY;
 
+/** An edit's input image or mask in the image store. */
+export const storedInputSchema = z.object({ key: z.string().min(1), contentType: z.string() });
+export type StoredInput = z.infer<typeof storedInputSchema>;
+
 export const generateImagePayloadSchema = z.object({
   /** Our request id; also the job id, so one request is never queued twice. */
   requestId: z.string().min(1),
@@ -33,6 +38,15 @@ export const generateImagePayloadSchema = z.object({
   size: z.string(),
   responseFormat: z.enum(RESPONSE_FORMATS),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** OpenAI's standard fields; absent on jobs queued before they existed (PNG, model defaults). */
+  options: imageOptionsSchema.optional(),
+  /** Set for an edit: where its inputs wait in storage (keys, never the bytes). */
+  edit: z
+    .object({
+      images: z.array(storedInputSchema).min(1).max(16),
+      mask: storedInputSchema.optional(),
+    })
+    .optional(),
   /** Epoch ms after which nobody wants the result: the worker skips or aborts. */
   deadlineAt: z.number().int(),
   /** Keep the outcome in a generation record that callers can poll (async, `Prefer: wait`, Idempotency-Key). */
@@ -95,3 +109,19 @@ export function decodeFailure(failedReason: string | undefined): Failure {
 export function failureToError(failedReason: string | undefined): ServiceError {
   return fromFailure(decodeFailure(failedReason));
 }
+
+/**
+ * One partial image relayed from the worker to the API through Redis
+ * pub/sub (never through the job's return value). Bounded: a preview larger
+ * than MAX_PARTIAL_IMAGE_BYTES is not relayed.
+ */
+export const MAX_PARTIAL_IMAGE_BYTES = 4 * 1024 * 1024;
+export const partialImageMessageSchema = z.object({
+  /** 0-based, as OpenAI's partial_image_index. */
+  index: z.number().int().min(0),
+  /** Base64 of the preview, in the caller's output format. */
+  b64: z.string().max(Math.ceil(MAX_PARTIAL_IMAGE_BYTES / 3) * 4),
+  size: z.string(),
+  createdAt: z.number().int(),
+});
+export type PartialImageMessage = z.infer<typeof partialImageMessageSchema>;

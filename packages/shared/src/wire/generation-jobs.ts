@@ -4,7 +4,8 @@ import type { GenerationRecord } from "../records/generation-records.js";
 
 /**
  * An async generation as callers poll it: status, and once it has ended the
- * same `data` as the synchronous call, or the error envelope of its failure.
+ * same `created`, `data` and metadata as the synchronous call, or the error
+ * envelope of its failure.
  */
 export function toGenerationJobObject(
   record: GenerationRecord,
@@ -19,7 +20,8 @@ export function toGenerationJobObject(
     started_at: record.started_at ?? null,
     completed_at: record.completed_at ?? record.cancelled_at ?? null,
     ...(extra.queuePosition === undefined ? {} : { queue_position: extra.queuePosition }),
-    ...(extra.response ? { created: extra.response.created, data: extra.response.data } : {}),
+    // The synchronous call's whole reply: created, data and whatever metadata is known (size, output_format…).
+    ...(extra.response ?? {}),
     ...(extra.error ? { error: extra.error } : {}),
   };
 }

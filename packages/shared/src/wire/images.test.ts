@@ -68,6 +68,8 @@ describe("POST /v1/images/generations body", () => {
     ["integer parameter given a fraction", { model: "sdxl", prompt: "p", seed: 1.5 }, 400, "seed"],
     ["value outside the parameter's enum", { model: "sdxl", prompt: "p", style: "noir" }, 400, "style"],
     ["unknown model", { model: "dall-e-9", prompt: "p" }, 404, "model"],
+    ["a field named __proto__", JSON.parse('{"model": "sdxl", "prompt": "p", "__proto__": {"seed": 1}}'), 400, "__proto__"],
+    ["a field named constructor", { model: "sdxl", prompt: "p", constructor: 1 }, 400, "constructor"],
   ])("refuses %s, naming the field", (_name, body, status, param) => {
     const error = failureOf(body);
     expect(error.status).toBe(status);

@@ -18,6 +18,13 @@ export function toModelObject(card: ModelCard) {
       max_prompt_length: card.max_prompt_length,
       response_formats: ["url", "b64_json"],
       parameters: card.parameters,
+      capabilities: {
+        generations: card.capabilities.generations,
+        edits: card.capabilities.edits === undefined ? (false as const) : { max_input_images: card.capabilities.edits.maxInputImages, mask: card.capabilities.edits.mask },
+        transparent_background: card.capabilities.transparentBackground,
+        qualities: ["auto", ...card.capabilities.qualities],
+        output_formats: ["png", "jpeg", "webp"],
+      },
     },
   };
 }

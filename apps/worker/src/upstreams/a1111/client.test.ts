@@ -31,6 +31,16 @@ describe("AUTOMATIC1111 / Forge upstream", () => {
     expect(JSON.parse(sent.body)).not.toHaveProperty("guidance_scale");
   });
 
+  it("turns OpenAI's quality into a step count, unless the caller chose steps", async () => {
+    server.handler = reply(200, fixture("txt2img-two.json"));
+    server.received.length = 0;
+    const { steps: _steps, ...withoutSteps } = request.parameters;
+    await upstream().generate({ ...request, parameters: withoutSteps, options: { quality: "low" } }, new AbortController().signal);
+    await upstream().generate({ ...request, options: { quality: "low" } }, new AbortController().signal);
+    expect(server.received.map((sent) => JSON.parse(sent.body).steps)).toEqual([12, 30]);
+    expect(JSON.parse(server.received[0]!.body)).not.toHaveProperty("quality");
+  });
+
   it("returns the batch's PNGs, leaving out the grid image some servers add first", async () => {
     server.handler = reply(200, fixture("txt2img-grid.json"));
     const images = await upstream().generate(request, new AbortController().signal);
@@ -70,5 +80,26 @@ describe("AUTOMATIC1111 / Forge upstream", () => {
     expect(server.received.map((r) => r.path)).toEqual(["/sdapi/v1/progress?skip_current_image=true"]);
     server.handler = (req) => req.socket.destroy();
     expect((await attemptFailure(upstream().probe(AbortSignal.timeout(1000)), UpstreamAttemptError)).kind).toBe("connection");
+  });
+
+  it("relays the progress endpoint's changing current_image as partials while the generation runs", async () => {
+    const preview = (name: string) => JSON.parse(fixture(name).toString()).images[0] as string;
+    const previews = [preview("txt2img-two.json"), preview("txt2img-grid.json")];
+    let polls = 0;
+    server.received.length = 0;
+    server.handler = (req, body, res) => {
+      if ((req.url ?? "").startsWith("/sdapi/v1/progress")) {
+        const image = previews[Math.min(polls++, previews.length - 1)];
+        return reply(200, JSON.stringify({ progress: 0.5, eta_relative: 1, state: {}, current_image: image, textinfo: null }))(req, body, res);
+      }
+      // The generation answers after a few progress polls.
+      setTimeout(() => reply(200, fixture("txt2img-two.json"))(req, body, res), 120);
+    };
+    const partials: Buffer[] = [];
+    const webui = createA1111Upstream({ name: "webui", baseUrl: server.url, connections: 4, progressPollMs: 20 });
+    await webui.generate({ ...request, partials: { count: 2, emit: (image) => partials.push(image) } }, new AbortController().signal);
+    expect(partials.length).toBe(2);
+    expect(partials[0]!.equals(partials[1]!)).toBe(false);
+    expect(server.received.some((sent) => sent.path === "/sdapi/v1/progress?skip_current_image=false")).toBe(true);
   });
 });

@@ -29,3 +29,9 @@ export function a1111ErrorMessage(body: z.infer<typeof a1111ErrorSchema>): strin
   if (Array.isArray(body.detail) && body.detail[0]) return body.detail[0].msg;
   return body.error;
 }
+
+/** `GET /sdapi/v1/progress`: how far the running job is, and its preview (base64 PNG) unless skipped. */
+export const a1111ProgressSchema = z.looseObject({
+  progress: z.number().optional(),
+  current_image: z.string().nullish(),
+});

@@ -1,4 +1,5 @@
 import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, messageFrom, parseReply, parseSize, transportError } from "../http.js";
+import { dataUri, whiteMaskFromTransparent } from "../../images/mask.js";
 import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream, type UpstreamImageRequest } from "../upstream.js";
 import { cogErrorMessage, cogErrorSchema, cogHealthSchema, cogPredictionSchema } from "./response.js";
 
@@ -12,10 +13,23 @@ export interface CogUpstreamOptions {
 /** Our parameter names where Cog's diffusion models (SDXL, SD 3, Flux...) name the input differently. */
 const RENAMED_INPUTS: ReadonlyMap<string, string> = new Map([["steps", "num_inference_steps"]]);
 
-export function cogPredictionBody(request: UpstreamImageRequest): { input: Record<string, unknown> } {
+export async function cogPredictionBody(request: UpstreamImageRequest): Promise<{ input: Record<string, unknown> }> {
   const { width, height } = parseSize(request.size);
   const inputs = Object.fromEntries(Object.entries(request.parameters).map(([name, value]) => [RENAMED_INPUTS.get(name) ?? name, value]));
-  return { input: { ...inputs, prompt: request.prompt, width, height, num_outputs: request.n } };
+  // Cog's Path inputs take data URIs; inpainting models read white as "repaint".
+  const image = request.edit?.images[0];
+  const mask = request.edit?.mask === undefined ? undefined : await whiteMaskFromTransparent(request.edit.mask.bytes);
+  return {
+    input: {
+      ...inputs,
+      prompt: request.prompt,
+      width,
+      height,
+      num_outputs: request.n,
+      ...(image === undefined ? {} : { image: dataUri(image.bytes, image.contentType) }),
+      ...(mask === undefined ? {} : { mask: dataUri(mask, "image/png") }),
+    },
+  };
 }
 
 /**
@@ -52,7 +66,7 @@ export function createCogUpstream(options: CogUpstreamOptions): ImageUpstream {
     name: options.name,
     protocol: "cog",
     async generate(request, signal) {
-      const reply = await http.request("POST", "/predictions", signal, cogPredictionBody(request));
+      const reply = await http.request("POST", "/predictions", signal, await cogPredictionBody(request));
       if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, cogErrorSchema, cogErrorMessage));
       const prediction = parseReply(reply, cogPredictionSchema);
       if (prediction.status !== "succeeded") {

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ComfyWorkflowSpec } from "@imagegen/shared";
 import { createUpstreamHttp, httpStatusError, isSuccess, messageFrom, parseReply, type UpstreamHttp } from "../http.js";
-import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
-import { comfyErrorMessage, comfyErrorSchema, comfyHistorySchema, comfyQueuedSchema, executionErrorOf, type ComfyHistoryEntry, type ComfyImageRef } from "./response.js";
-import { createWorkflowFiller } from "./workflow.js";
+import { imageContentType, UpstreamAttemptError, type EditInputs, type GeneratedImage, type ImageUpstream, type InputImage, type UpstreamPartials } from "../upstream.js";
+import { comfyErrorMessage, comfyErrorSchema, comfyHistorySchema, comfyQueuedSchema, comfyUploadSchema, executionErrorOf, type ComfyHistoryEntry, type ComfyImageRef } from "./response.js";
+import { createComfyPreviewFeed, type ComfyPreviewFeed } from "./previews.js";
+import { createWorkflowFiller, type UploadedInputs } from "./workflow.js";
 import { sleepFor } from "../retry.js";
 
 export interface ComfyUpstreamOptions {
@@ -62,6 +63,34 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
     void http.request("POST", "/interrupt", signal, { prompt_id: promptId }).catch(() => {});
   }
 
+  /** `POST /upload/image`: ComfyUI keeps the file in its input folder under the name it answers. */
+  async function upload(image: InputImage, signal: AbortSignal): Promise<string> {
+    const form = new FormData();
+    form.append("image", new Blob([image.bytes], { type: image.contentType }), `imagegen-${randomUUID()}.png`);
+    form.append("overwrite", "true");
+    const reply = await http.postForm("/upload/image", signal, form);
+    if (!isSuccess(reply)) throw httpStatusError(reply, messageFrom(reply, comfyErrorSchema, comfyErrorMessage));
+    return parseReply(reply, comfyUploadSchema).name;
+  }
+
+  async function uploadInputs(edit: EditInputs | undefined, signal: AbortSignal): Promise<UploadedInputs | undefined> {
+    if (edit === undefined || edit.images[0] === undefined) return undefined;
+    const [image, mask] = await Promise.all([upload(edit.images[0], signal), edit.mask === undefined ? undefined : upload(edit.mask, signal)]);
+    return { image, mask };
+  }
+
+  let previews: ComfyPreviewFeed | undefined;
+  async function watchPreviews(promptId: string, partials: UpstreamPartials | undefined): Promise<() => void> {
+    if (partials === undefined || partials.count === 0) return () => {};
+    previews ??= createComfyPreviewFeed({ baseUrl: options.baseUrl, clientId });
+    let sent = 0;
+    return previews.watch(promptId, (image) => {
+      if (sent >= partials.count || imageContentType(image) === undefined) return;
+      sent++;
+      partials.emit(image);
+    });
+  }
+
   async function awaitHistory(promptId: string, signal: AbortSignal): Promise<ComfyHistoryEntry> {
     for (let waitMs = pollMinMs; ; waitMs = Math.min(pollMaxMs, waitMs * 2)) {
       await sleepFor(waitMs, signal).catch(() => {
@@ -81,8 +110,20 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
       const seedParameter = request.parameters.seed;
       // ComfyUI runs the template's seed as is; without a caller's seed every request would draw the same picture.
       const seed = typeof seedParameter === "number" ? seedParameter : Math.floor(Math.random() * MAX_SEED);
-      const queued = await http.request("POST", "/prompt", signal, { prompt: filler.fill(request, seed), client_id: clientId });
-      if (!isSuccess(queued)) throw httpStatusError(queued, messageFrom(queued, comfyErrorSchema, comfyErrorMessage));
+      const uploaded = await uploadInputs(request.edit, signal);
+      // Our own prompt id, so previews can be watched before the prompt is queued.
+      const ownPromptId = randomUUID();
+      const stopWatching = await watchPreviews(ownPromptId, request.partials);
+      const queued = await http
+        .request("POST", "/prompt", signal, { prompt: filler.fill(request, seed, uploaded), client_id: clientId, prompt_id: ownPromptId })
+        .catch((error: unknown) => {
+          stopWatching();
+          throw error;
+        });
+      if (!isSuccess(queued)) {
+        stopWatching();
+        throw httpStatusError(queued, messageFrom(queued, comfyErrorSchema, comfyErrorMessage));
+      }
       const { prompt_id: promptId } = parseReply(queued, comfyQueuedSchema);
       try {
         const entry = await awaitHistory(promptId, signal);
@@ -97,12 +138,17 @@ export function createComfyUpstream(options: ComfyUpstreamOptions): ImageUpstrea
       } catch (error) {
         if (signal.aborted) cancel(promptId);
         throw error;
+      } finally {
+        stopWatching();
       }
     },
     async probe(signal) {
       const reply = await http.request("GET", "/system_stats", signal);
       if (!isSuccess(reply)) throw httpStatusError(reply, undefined);
     },
-    close: () => http.close(),
+    async close() {
+      previews?.close();
+      await http.close();
+    },
   };
 }

@@ -51,3 +51,6 @@ export function executionErrorOf(entry: ComfyHistoryEntry): string | undefined {
   }
   return entry.status?.status_str === "error" ? "execution error" : undefined;
 }
+
+/** `POST /upload/image`: where ComfyUI put the file (its name may differ from the one sent). */
+export const comfyUploadSchema = z.object({ name: z.string().min(1), subfolder: z.string().optional(), type: z.string().optional() });

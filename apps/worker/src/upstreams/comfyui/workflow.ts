@@ -10,9 +10,15 @@ interface Placement {
   input: string;
 }
 
+/** Names ComfyUI gave the edit's uploaded files, placed by the `image` and `mask` mappings. */
+export interface UploadedInputs {
+  image: string;
+  mask?: string | undefined;
+}
+
 export interface WorkflowFiller {
   /** A fresh copy of the template with the request placed into its mapped nodes. */
-  fill(request: UpstreamImageRequest, seed: number): ComfyWorkflow;
+  fill(request: UpstreamImageRequest, seed: number, uploaded?: UploadedInputs): ComfyWorkflow;
 }
 
 function isNode(value: unknown): value is { inputs: Record<string, unknown> } {
@@ -38,7 +44,7 @@ export function createWorkflowFiller(spec: ComfyWorkflowSpec): WorkflowFiller {
   }
 
   return {
-    fill(request, seed) {
+    fill(request, seed, uploaded) {
       const workflow: ComfyWorkflow = structuredClone(template);
       const { width, height } = parseSize(request.size);
       const values: Record<string, unknown> = {
@@ -48,6 +54,7 @@ export function createWorkflowFiller(spec: ComfyWorkflowSpec): WorkflowFiller {
         height,
         batch_size: request.n,
         seed,
+        ...(uploaded === undefined ? {} : { image: uploaded.image, mask: uploaded.mask }),
       };
       for (const [field, placement] of placements) {
         const value = Object.hasOwn(values, field) ? values[field] : undefined;

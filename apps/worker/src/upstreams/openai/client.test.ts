@@ -61,6 +61,24 @@ describe("OpenAI-compatible upstream", () => {
     });
   });
 
+  it("passes OpenAI's standard fields under their own names, only those set", async () => {
+    handler = reply(200, fixture("two-images.json"));
+    received.length = 0;
+    await upstream.generate({ ...request, options: { quality: "high", background: "transparent", user: "u-1", safetyIdentifier: "u-1" } }, new AbortController().signal);
+    expect(received[0]!.body).toMatchObject({ quality: "high", background: "transparent", user: "u-1", safety_identifier: "u-1", response_format: "b64_json" });
+    expect(received[0]!.body).not.toHaveProperty("style");
+    expect(received[0]!.body).not.toHaveProperty("output_format");
+  });
+
+  it("carries the usage a server reports on the reply's first image, and none when it reports none", async () => {
+    handler = reply(200, fixture("with-usage.json"));
+    const [image] = await upstream.generate({ ...request, n: 1 }, new AbortController().signal);
+    expect(image!.usage).toEqual({ input_tokens: 52, input_tokens_details: { image_tokens: 0, text_tokens: 52 }, output_tokens: 4160, total_tokens: 4212 });
+    handler = reply(200, fixture("two-images.json"));
+    const images = await upstream.generate(request, new AbortController().signal);
+    expect(images.map((each) => each.usage)).toEqual([undefined, undefined]);
+  });
+
   it("returns decoded PNG bytes and the revised prompt", async () => {
     handler = reply(200, fixture("two-images.json"));
     const images = await upstream.generate(request, new AbortController().signal);

@@ -1,3 +1,4 @@
+import { imageUsageSchema } from "@imagegen/shared";
 import { z } from "zod";
 
 /**
@@ -16,6 +17,8 @@ export type OpenAiImageItem = z.infer<typeof openAiImageItemSchema>;
 export const openAiImagesResponseSchema = z.object({
   created: z.number().optional(),
   data: z.array(openAiImageItemSchema).min(1),
+  // Kept only when it has OpenAI's shape: a server's own idea of usage is not worth failing the images for.
+  usage: imageUsageSchema.optional().catch(undefined),
 });
 export type OpenAiImagesResponse = z.infer<typeof openAiImagesResponseSchema>;
 
