@@ -19,14 +19,16 @@ export const modelObjectSchema = z.object({
     max_prompt_length: z.number().int(),
     response_formats: z.array(z.string()),
     parameters: z.record(z.string(), parameterSpecSchema),
-    /** What the model can do beyond a plain generation: edits, transparency, quality levels, formats. */
-    capabilities: z.object({
-      generations: z.boolean(),
-      edits: z.union([z.literal(false), z.object({ max_input_images: z.number().int(), mask: z.boolean() })]),
-      transparent_background: z.boolean(),
-      qualities: z.array(z.string()),
-      output_formats: z.array(z.string()),
-    }),
+    /** What the model can do beyond a plain generation: edits, transparency, quality levels, formats (servers before it omit it). */
+    capabilities: z
+      .object({
+        generations: z.boolean(),
+        edits: z.union([z.literal(false), z.object({ max_input_images: z.number().int(), mask: z.boolean() })]),
+        transparent_background: z.boolean(),
+        qualities: z.array(z.string()),
+        output_formats: z.array(z.string()),
+      })
+      .optional(),
   }),
 });
 export type ModelObjectWire = z.infer<typeof modelObjectSchema>;
