@@ -38,6 +38,7 @@ describe("transcodeImage", () => {
     const out = await transcodeImage({ bytes: await halfTransparentPng(), contentType: "image/png" }, { outputFormat: format });
     expect(out.contentType).toBe(contentType);
     expect(imageContentType(out.bytes)).toBe(contentType);
+    expect(await imageSize(out.bytes)).toBe("64x48");
   });
 
   it("makes smaller files at lower output_compression", async () => {
