@@ -20,6 +20,7 @@ const SHARED_LAYERS: Record<string, number> = {
   metrics: 0,
   "logger.ts": 0,
   "lua-script.ts": 0,
+  "cached-read.ts": 0,
   "redis.ts": 0,
   "redis-keys.ts": 0,
   "telemetry.ts": 0,

@@ -38,6 +38,7 @@ export * from "./webhooks/signing.js";
 export * from "./webhooks/emitter.js";
 export * from "./webhooks/address-guard.js";
 export * from "./lua-script.js";
+export * from "./cached-read.js";
 export * from "./metrics/endpoint.js";
 export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";

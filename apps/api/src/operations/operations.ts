@@ -1,4 +1,4 @@
-import { createBatchStatusCounts, createQueueDepthReader, readJobsHeldForGpu } from "@imagegen/shared";
+import { cachedRead, createBatchStatusCounts, createQueueDepthReader, readJobsHeldForGpu } from "@imagegen/shared";
 import type { Queue } from "bullmq";
 import type { Router } from "express";
 import type { RedisClient } from "@imagegen/shared";
@@ -15,22 +15,6 @@ const QUEUE_DEPTH_MAX_AGE_MS = 2000;
  */
 const BATCH_COUNTS_MAX_AGE_MS = 15_000;
 
-/** One read per `maxAgeMs` however often Prometheus scrapes; a failed read is not kept. */
-function cachedFor<T>(maxAgeMs: number, read: () => Promise<T>): () => Promise<T> {
-  let cached: { atMs: number; value: Promise<T> } | undefined;
-  return () => {
-    const nowMs = Date.now();
-    if (cached && nowMs - cached.atMs < maxAgeMs) return cached.value;
-    const value = read();
-    const entry = { atMs: nowMs, value };
-    cached = entry;
-    value.catch(() => {
-      if (cached === entry) cached = undefined;
-    });
-    return value;
-  };
-}
-
 /**
  * What operators get from the API besides its own metrics: queue depth and
  * batch counts on /metrics, and the queue UI (undefined without ADMIN_TOKEN).
@@ -42,7 +26,7 @@ export function createOperations(deps: { config: ApiConfig; redis: RedisClient; 
 } {
   const { config } = deps;
   deps.metrics.readQueueDepthFrom(createQueueDepthReader({ queues: deps.queues, maxAgeMs: QUEUE_DEPTH_MAX_AGE_MS }));
-  deps.metrics.readJobsHeldForGpuFrom(cachedFor(QUEUE_DEPTH_MAX_AGE_MS, () => readJobsHeldForGpu(deps.redis, config.QUEUE_PREFIX)));
+  deps.metrics.readJobsHeldForGpuFrom(cachedRead(QUEUE_DEPTH_MAX_AGE_MS, () => readJobsHeldForGpu(deps.redis, config.QUEUE_PREFIX)));
   deps.metrics.readBatchCountsFrom(createBatchStatusCounts({ redis: deps.redis, prefix: config.QUEUE_PREFIX, maxAgeMs: BATCH_COUNTS_MAX_AGE_MS }));
   return {
     queueUi: config.ADMIN_TOKEN ? queueUiRouter({ queues: deps.queues, adminToken: config.ADMIN_TOKEN, failures: deps.failures }) : undefined,

@@ -1,4 +1,5 @@
 import type { Queue } from "bullmq";
+import { cachedRead } from "../cached-read.js";
 import type { RedisClient } from "../redis.js";
 
 /** The states queue depth is reported in; completed jobs are trimmed by BullMQ and not worth a series. */
@@ -61,19 +62,5 @@ export interface QueueDepthReader {
  * Concurrent scrapes share one read in flight.
  */
 export function createQueueDepthReader(deps: { queues: readonly Queue[]; maxAgeMs: number; now?: () => number }): QueueDepthReader {
-  const now = deps.now ?? Date.now;
-  let cached: { atMs: number; depths: Promise<QueueDepth[]> } | undefined;
-  return {
-    read() {
-      const nowMs = now();
-      if (cached && nowMs - cached.atMs < deps.maxAgeMs) return cached.depths;
-      const depths = Promise.all(deps.queues.map((queue) => readDepth(queue, nowMs)));
-      cached = { atMs: nowMs, depths };
-      // A failed read is not cached: the next scrape tries again.
-      depths.catch(() => {
-        if (cached?.depths === depths) cached = undefined;
-      });
-      return depths;
-    },
-  };
+  return { read: cachedRead(deps.maxAgeMs, (nowMs) => Promise.all(deps.queues.map((queue) => readDepth(queue, nowMs))), deps.now) };
 }

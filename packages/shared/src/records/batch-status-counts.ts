@@ -1,3 +1,4 @@
+import { cachedRead } from "../cached-read.js";
 import type { RedisClient } from "../redis.js";
 import { workspaceKeys } from "../redis-keys.js";
 import { BATCH_STATUSES, type BatchStatus } from "../basics/statuses.js";
@@ -20,9 +21,7 @@ export interface BatchStatusCounts {
  * 100,000 kept batches that is ~200 pipelined round trips every period.
  */
 export function createBatchStatusCounts(deps: { redis: RedisClient; prefix: string; maxAgeMs: number; now?: () => number }): BatchStatusCounts {
-  const now = deps.now ?? Date.now;
   const records = recordKeys(deps.prefix);
-  let cached: { atMs: number; counts: Promise<Record<BatchStatus, number>> } | undefined;
 
   async function count(): Promise<Record<BatchStatus, number>> {
     const counts = Object.fromEntries(BATCH_STATUSES.map((status) => [status, 0])) as Record<BatchStatus, number>;
@@ -45,16 +44,5 @@ export function createBatchStatusCounts(deps: { redis: RedisClient; prefix: stri
     return counts;
   }
 
-  return {
-    read() {
-      const nowMs = now();
-      if (cached && nowMs - cached.atMs < deps.maxAgeMs) return cached.counts;
-      const counts = count();
-      cached = { atMs: nowMs, counts };
-      counts.catch(() => {
-        if (cached?.counts === counts) cached = undefined;
-      });
-      return counts;
-    },
-  };
+  return { read: cachedRead(deps.maxAgeMs, count, deps.now) };
 }
