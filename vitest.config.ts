@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -33,6 +33,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "test/architecture/**/*.test.ts"],
+          // The console's tests run in their own project (happy-dom), once.
+          exclude: [...configDefaults.exclude, "apps/console/**"],
           environment: "node",
         },
       },
