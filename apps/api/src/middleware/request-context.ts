@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import type { Logger } from "@imagegen/shared";
 import type { RequestHandler } from "express";
 import type { ApiMetrics } from "../metrics.js";
+import { createRequestIdSource } from "./request-id.js";
 
 /**
  * Every request gets our own id (`req_` + 24 random hex digits), sent back in
@@ -9,9 +9,7 @@ import type { ApiMetrics } from "../metrics.js";
  * caller-supplied id is never reused as ours: ids name jobs, and must not be
  * choosable by a caller.
  */
-export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
-}
+export const newRequestId = createRequestIdSource();
 
 /** Request id, request-scoped logger, access log and HTTP metrics. */
 export function requestContext(log: Logger, metrics: ApiMetrics): RequestHandler {
