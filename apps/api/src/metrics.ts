@@ -1,4 +1,4 @@
-import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
+import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withFastRecording, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -30,13 +30,13 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
       labelNames: ["route", "method", "status"] as const,
       registers: [registry],
     }),
-    httpRequestSeconds: new Histogram({
+    httpRequestSeconds: withFastRecording(new Histogram({
       name: "imagegen_http_request_duration_seconds",
       help: "Time to answer an HTTP request, by route template, method and status.",
       labelNames: ["route", "method", "status"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: [registry],
-    }),
+    })),
     apiErrors: new Counter({
       name: "imagegen_api_errors_total",
       help: "Error responses by public error code.",

@@ -1,4 +1,4 @@
-import { withRecordingOff } from "@imagegen/shared";
+import { withFastRecording, withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelUpstreamHealth } from "./operations/model-health.js";
 import type { UpstreamUsage } from "./upstreams/usage.js";
@@ -50,35 +50,35 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       labelNames: ["model"] as const,
       registers: [registry],
     }),
-    generationSeconds: new Histogram({
+    generationSeconds: withFastRecording(new Histogram({
       name: "imagegen_generation_duration_seconds",
       help: "Time from job start to stored images (or failure).",
       labelNames: ["model", "outcome"] as const,
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
-    }),
+    })),
     /** Every job of every queue (generate-image, batches, webhooks), timed where the Workers are registered. */
-    jobSeconds: new Histogram({
+    jobSeconds: withFastRecording(new Histogram({
       name: "imagegen_job_duration_seconds",
       help: "Time a worker spent on one job, by queue and outcome (ok|error|deferred: put back to wait, not a failure).",
       labelNames: ["queue", "outcome"] as const,
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
-    }),
-    queueWaitSeconds: new Histogram({
+    })),
+    queueWaitSeconds: withFastRecording(new Histogram({
       name: "imagegen_queue_wait_seconds",
       help: "Time a job waited in the queue before a worker took it.",
       labelNames: ["kind"] as const,
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
-    }),
-    upstreamRequestSeconds: new Histogram({
+    })),
+    upstreamRequestSeconds: withFastRecording(new Histogram({
       name: "imagegen_upstream_request_duration_seconds",
       help: "One HTTP attempt against a GPU upstream.",
       labelNames: ["upstream", "protocol", "outcome"] as const,
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
-    }),
+    })),
     upstreamRetries: new Counter({
       name: "imagegen_upstream_retries_total",
       help: "Upstream attempts that failed and were retried, by reason (HTTP status or fault kind).",
@@ -103,13 +103,13 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
         for (const usage of upstreamUsage()) this.set({ upstream: usage.upstream, protocol: usage.protocol }, usage.capacity);
       },
     }),
-    upstreamSlotWaitSeconds: new Histogram({
+    upstreamSlotWaitSeconds: withFastRecording(new Histogram({
       name: "imagegen_upstream_slot_wait_seconds",
       help: "Time a request (or fan-out part) waited in the worker for a free GPU slot on any healthy upstream of its model.",
       labelNames: ["model"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
-    }),
+    })),
     upstreamFailovers: new Counter({
       name: "imagegen_upstream_failovers_total",
       help: "Retries that went to a different upstream than the failed attempt, by the upstream left (from) and the one taken (to).",
@@ -150,20 +150,20 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
         for (const health of modelHealth()) this.set({ model: health.model }, health.healthy);
       },
     }),
-    transcodeSeconds: new Histogram({
+    transcodeSeconds: withFastRecording(new Histogram({
       name: "imagegen_image_transcode_duration_seconds",
       help: "Time to re-encode one image into the caller's output_format (images already in it are not counted).",
       labelNames: ["format"] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
-    }),
-    storageWriteSeconds: new Histogram({
+    })),
+    storageWriteSeconds: withFastRecording(new Histogram({
       name: "imagegen_storage_write_duration_seconds",
       help: "Time to store one image.",
       labelNames: ["driver", "outcome"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
-    }),
+    })),
   };
   return options.enabled ? metrics : withRecordingOff(metrics);
 }

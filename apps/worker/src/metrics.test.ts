@@ -1,0 +1,88 @@
+import { withFastRecording } from "@imagegen/shared";
+import { Histogram, Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { createWorkerMetrics } from "./metrics.js";
+
+const BUCKETS = [0.01, 0.1, 1, 10];
+
+/** The same histogram twice: as prom-client ships it, and with the fast recording path. */
+function pair(labelNames: readonly string[]) {
+  const plain = new Registry();
+  const fast = new Registry();
+  const config = { name: "imagegen_test_seconds", help: "A test histogram.", labelNames, buckets: BUCKETS };
+  return {
+    plain: new Histogram({ ...config, registers: [plain] }),
+    fast: withFastRecording(new Histogram({ ...config, registers: [fast] })),
+    async texts() {
+      return { plain: await plain.metrics(), fast: await fast.metrics() };
+    },
+    async json() {
+      return { plain: await plain.getMetricsAsJSON(), fast: await fast.getMetricsAsJSON() };
+    },
+  };
+}
+
+describe("fast histogram recording", () => {
+  it("exposes exactly what prom-client exposes for the same observations", async () => {
+    const histograms = pair(["model", "outcome"]);
+    // On a bound, between bounds, above every bound, zero; two label sets, one with a label left out.
+    const observations: Array<[Record<string, string>, number]> = [
+      [{ model: "a", outcome: "ok" }, 0.01],
+      [{ model: "a", outcome: "ok" }, 0.05],
+      [{ model: "b", outcome: "error" }, 42],
+      [{ model: "a", outcome: "ok" }, 0],
+      [{ model: "b" }, 0.5],
+      [{ model: "a", outcome: "ok" }, 10],
+    ];
+    for (const [labels, value] of observations) {
+      histograms.plain.observe(labels, value);
+      histograms.fast.observe(labels, value);
+    }
+    const texts = await histograms.texts();
+    expect(texts.fast).toBe(texts.plain);
+    expect(texts.fast).toContain('imagegen_test_seconds_bucket{le="0.1",model="a",outcome="ok"} 3');
+    const json = await histograms.json();
+    expect(json.fast).toEqual(json.plain);
+  });
+
+  it("keeps prom-client's behaviour without labels, after reset and for invalid values", async () => {
+    const histograms = pair([]);
+    histograms.plain.observe(0.2);
+    histograms.fast.observe(0.2);
+    expect((await histograms.texts()).fast).toBe((await histograms.texts()).plain);
+
+    histograms.plain.reset();
+    histograms.fast.reset();
+    histograms.plain.observe(3);
+    histograms.fast.observe(3);
+    const texts = await histograms.texts();
+    expect(texts.fast).toBe(texts.plain);
+    expect(texts.fast).toContain("imagegen_test_seconds_count 1");
+
+    expect(() => histograms.fast.observe(Number.NaN)).toThrow(TypeError);
+  });
+
+  it("times with startTimer, labels given at the start and at the end", async () => {
+    const { fast, texts } = pair(["model", "outcome"]);
+    const end = fast.startTimer({ model: "a" });
+    const seconds = end({ outcome: "ok" });
+    expect(seconds).toBeGreaterThanOrEqual(0);
+    expect((await texts()).fast).toContain('imagegen_test_seconds_count{model="a",outcome="ok"} 1');
+  });
+});
+
+describe("worker metrics", () => {
+  it("record generation timings on /metrics, and nothing when disabled", async () => {
+    const on = createWorkerMetrics({ enabled: true });
+    on.generationSeconds.startTimer({ model: "sdxl" })({ outcome: "ok" });
+    on.queueWaitSeconds.observe({ kind: "sync" }, 0.02);
+    const text = await on.registry.metrics();
+    expect(text).toContain('imagegen_generation_duration_seconds_count{model="sdxl",outcome="ok"} 1');
+    expect(text).toContain('imagegen_queue_wait_seconds_bucket{le="0.025",kind="sync"} 1');
+
+    const off = createWorkerMetrics({ enabled: false });
+    off.generationSeconds.startTimer({ model: "sdxl" })({ outcome: "ok" });
+    off.queueWaitSeconds.observe({ kind: "sync" }, 0.02);
+    expect(await off.registry.metrics()).not.toContain("imagegen_queue_wait_seconds_bucket{");
+  });
+});
