@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
 export type { Logger };
 
@@ -6,7 +6,7 @@ export type { Logger };
  * JSON logs for every process. Credentials are redacted wherever they could
  * appear, so a misplaced `log.info({ headers })` cannot leak a key.
  */
-export function createLogger(options: { name: string; level: string }): Logger {
+export function createLogger(options: { name: string; level: string; /** Default stdout; tests collect lines. */ destination?: DestinationStream }): Logger {
   const config: LoggerOptions = {
     name: options.name,
     level: options.level,
@@ -25,5 +25,5 @@ export function createLogger(options: { name: string; level: string }): Logger {
       censor: "[redacted]",
     },
   };
-  return pino(config);
+  return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -25,7 +25,7 @@ export function authenticate(authenticator: Authenticator, sessions?: SessionAut
       principal = await authenticator.authenticate(match?.[1], req.ip ?? req.socket.remoteAddress ?? "unknown");
     }
     res.locals.principal = principal;
-    res.locals.log = res.locals.log.child({ workspace: principal.workspaceId, keyPrefix: principal.keyPrefix });
+    res.locals.bindLog({ workspace: principal.workspaceId, keyPrefix: principal.keyPrefix });
     next();
   };
 }

@@ -13,6 +13,8 @@ declare global {
     interface Locals {
       requestId: string;
       log: Logger;
+      /** Adds bindings to `log` (workspace, trace id…) without making a child logger per step. */
+      bindLog: (bindings: Record<string, unknown>) => void;
       principal?: Principal;
     }
   }

@@ -11,7 +11,7 @@ import type { RequestHandler } from "express";
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
     const span = startHttpServerSpan(req.method, req.headers);
-    res.locals.log = res.locals.log.child({ traceId: span.traceId });
+    res.locals.bindLog({ traceId: span.traceId });
     res.on("finish", () => {
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
       span.end(route, res.statusCode);
