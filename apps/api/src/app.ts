@@ -75,9 +75,11 @@ export function createApp(deps: AppDeps): Express {
   if (deps.console) app.use(deps.console.beforeAuth);
   app.use("/v1", authenticate(deps.authenticator, deps.console?.sessions));
   if (deps.requireWorker) app.post(["/v1/images/generations", "/v1/images/edits"], deps.requireWorker);
-  if (deps.console) app.use(deps.console.router);
-  app.use(modelsRouter());
+  // Generations first: Express walks every router mounted before the one
+  // that matches, and the paths of these routers do not overlap.
   for (const router of deps.v1Routers) app.use(router);
+  app.use(modelsRouter());
+  if (deps.console) app.use(deps.console.router);
 
   app.use((req, _res, next) => {
     next(new ServiceError("not_found", `Invalid URL (${req.method} ${req.path})`));
