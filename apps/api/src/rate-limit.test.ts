@@ -90,6 +90,18 @@ describe("rate limits in Redis", () => {
     expect(second.admitted).toBe(true);
   });
 
+  it("frees every slot released in one turn, workspace's and key's, before the next turn's request is admitted", async () => {
+    const { instance } = limiter();
+    const limited = subject({ concurrent_generations: 3 }, { concurrent_generations: 3 });
+    const held = await Promise.all(["a", "b", "c"].map((id) => instance.admit(limited, request(id))));
+    expect((await instance.admit(limited, request("d"))).admitted).toBe(false);
+    for (const admission of held) if (admission.admitted) admission.release();
+    // The next request a caller could send is read on a later turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = await Promise.all(["e", "f", "g"].map((id) => instance.admit(limited, request(id))));
+    expect(next.map((admission) => admission.admitted)).toEqual([true, true, true]);
+  });
+
   it("lets the slots of a crashed replica lapse with their lease", async () => {
     let now = 1_000_000;
     const { instance } = limiter({ nowMs: () => now });

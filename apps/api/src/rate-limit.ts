@@ -79,6 +79,31 @@ export interface RateLimiterDeps {
 export function createRateLimiter(deps: RateLimiterDeps) {
   const keys = workspaceKeys(deps.prefix);
   const now = deps.nowMs ?? Date.now;
+  /**
+   * Slots released during this turn of the event loop, by in-flight set:
+   * sent together once the turn's responses are out (one ZREM per set, not
+   * one per request), and before the next request is read, so a caller's
+   * next request never finds its previous slot still held here.
+   */
+  const releases = new Map<string, string[]>();
+  let releaseScheduled = false;
+  function flushReleases(): void {
+    releaseScheduled = false;
+    for (const [key, members] of releases) {
+      // Best effort: a slot that is not removed lapses with its lease.
+      deps.redis.zrem(key, ...members).catch(() => {});
+    }
+    releases.clear();
+  }
+  function releaseSlot(key: string, member: string): void {
+    const members = releases.get(key);
+    if (members) members.push(member);
+    else releases.set(key, [member]);
+    if (!releaseScheduled) {
+      releaseScheduled = true;
+      setImmediate(flushReleases);
+    }
+  }
 
   function scopes(subject: LimitSubject): Array<{ scope: string; owner: "workspace" | "key"; limits: Limits }> {
     const list: Array<{ scope: string; owner: "workspace" | "key"; limits: Limits }> = [
@@ -169,8 +194,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
         release() {
           if (released) return;
           released = true;
-          // Best effort: a slot that is not removed lapses with its lease.
-          void Promise.all(inFlight.map((check) => deps.redis.zrem(check.key, request.requestId))).catch(() => {});
+          for (const check of inFlight) releaseSlot(check.key, request.requestId);
         },
       };
     },
