@@ -33,14 +33,16 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const { request, card } = parseImageGenerationRequest(body, principal.catalog);
     checkStreamPreferences(wantsStream(request.options), prefer);
 
+    const idempotencyKey = req.header("idempotency-key");
     await submitAndAnswer(res, deps, "image_generation", {
       workspaceId: principal.workspaceId,
       requestId: res.locals.requestId,
       request,
       card,
       prefer,
-      idempotencyKey: req.header("idempotency-key"),
-      idempotencyBody: JSON.stringify(req.body),
+      idempotencyKey,
+      // Compared only under an Idempotency-Key: no second serialization of every body.
+      idempotencyBody: idempotencyKey === undefined ? "" : JSON.stringify(req.body),
       webhookUrl,
       admit: admission(res, deps.rateLimiter, principal, request.n, card),
       clientGone: clientGoneSignal(res),
