@@ -8,18 +8,23 @@
 // The same synchronous request (64x64 PNG, url response, one prompt so the
 // simulator serves its cached image) is sent at concurrency 64 in
 // alternating rounds (on, off, off, on, ...) after a warm-up of both, so
-// machine noise hits both alike. Prints requests/s of each and the difference.
+// machine noise hits both alike. Prints requests/s of each and the difference,
+// the median of the per-round differences (a burst of outside load lands in
+// one round, not in the total), and the CPU time the service's own processes
+// (API + worker, from /proc) spent per request on each side: what metrics
+// cost, even when the shared machine's load decides the throughput.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { cpuDelta, cpuSnapshot } from "./cpu-usage.ts";
 import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
 import { startVariantStacks, stopVariantStacks, VARIANT_MODEL, type Variant, type VariantService } from "./variant-stack.ts";
 
-const TARGET_DIFFERENCE_PERCENT = 5;
+const TARGET_DIFFERENCE_PERCENT = 2;
 const CONCURRENCY = 64;
 
 const { values: flags } = parseArgs({
@@ -90,6 +95,11 @@ function createScraper(service: VariantService, intervalMs: number) {
 }
 
 const requestsPerSecond = (load: LoadResult) => (load.latenciesMs.length / load.elapsedMs) * 1000;
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 
 async function main(): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), "imagegen-instrumentation-bench-"));
@@ -111,7 +121,17 @@ async function main(): Promise<number> {
     const targets = [on, off].map((service) => {
       const pool = new Pool(service.apiUrl, { connections: CONCURRENCY, pipelining: 1 });
       pools.push(pool);
-      return { service, pool, spec: specFor(service), load: emptyResult(), scraper: service.name === "on" ? createScraper(service, plan.scrapeIntervalMs) : undefined };
+      return {
+        service,
+        pool,
+        spec: specFor(service),
+        load: emptyResult(),
+        scraper: service.name === "on" ? createScraper(service, plan.scrapeIntervalMs) : undefined,
+        /** Requests/s of each round, for the per-round differences. */
+        roundRps: [] as number[],
+        /** CPU seconds of this side's API and worker over the timed rounds. */
+        cpuSeconds: 0,
+      };
     });
 
     for (const target of targets) {
@@ -123,7 +143,12 @@ async function main(): Promise<number> {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
         const run = () => runClosedLoop(target.pool, target.spec, { concurrency: CONCURRENCY, requests: plan.requestsPerRound });
-        mergeInto(target.load, target.scraper ? await target.scraper.during(run) : await run());
+        const cpuBefore = await cpuSnapshot(target.service.pids);
+        const load = target.scraper ? await target.scraper.during(run) : await run();
+        const cpu = cpuDelta(cpuBefore, await cpuSnapshot(target.service.pids));
+        target.cpuSeconds += (cpu.api ?? 0) + (cpu.worker ?? 0);
+        target.roundRps.push(requestsPerSecond(load));
+        mergeInto(target.load, load);
       }
     }
 
@@ -146,9 +171,17 @@ async function main(): Promise<number> {
       );
       if (failureCount(target.load) > 0) failed = true;
     }
+    const roundDifferences = onTarget.roundRps.map((on, round) => ((offTarget.roundRps[round]! - on) / offTarget.roundRps[round]!) * 100);
+    const cpuMsPerRequest = (target: (typeof targets)[0]) => (target.cpuSeconds * 1000) / target.load.latenciesMs.length;
+    const cpuDifferencePercent = ((cpuMsPerRequest(onTarget) - cpuMsPerRequest(offTarget)) / cpuMsPerRequest(offTarget)) * 100;
+    console.log(`\n  median of the ${plan.rounds} per-round differences: ${median(roundDifferences).toFixed(2)} % (rounds ${Math.min(...roundDifferences).toFixed(1)} to ${Math.max(...roundDifferences).toFixed(1)} %)`);
+    console.log(
+      `  CPU per request, API + worker: on ${cpuMsPerRequest(onTarget).toFixed(3)} ms, off ${cpuMsPerRequest(offTarget).toFixed(3)} ms, ` +
+        `difference ${cpuDifferencePercent.toFixed(2)} %`,
+    );
     console.log(
       `\nthroughput cost of metrics: ${differencePercent.toFixed(2)} % ` +
-        `(target < ${TARGET_DIFFERENCE_PERCENT} %: ${differencePercent < TARGET_DIFFERENCE_PERCENT ? "met" : "MISSED"})`,
+        `(target ≤ ${TARGET_DIFFERENCE_PERCENT} %: ${differencePercent <= TARGET_DIFFERENCE_PERCENT ? "met" : "MISSED"})`,
     );
     return failed ? 1 : 0;
   } catch (error) {
