@@ -1,4 +1,4 @@
-import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withFastRecording, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
+import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withFastCounting, withFastRecording, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -24,12 +24,12 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
     readJobsHeldForGpuFrom(reader: () => Promise<number>) {
       jobsHeldForGpu = reader;
     },
-    httpRequests: new Counter({
+    httpRequests: withFastCounting(new Counter({
       name: "imagegen_http_requests_total",
       help: "HTTP requests answered, by route template, method and status.",
       labelNames: ["route", "method", "status"] as const,
       registers: [registry],
-    }),
+    })),
     httpRequestSeconds: withFastRecording(new Histogram({
       name: "imagegen_http_request_duration_seconds",
       help: "Time to answer an HTTP request, by route template, method and status.",
@@ -37,18 +37,18 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: [registry],
     })),
-    apiErrors: new Counter({
+    apiErrors: withFastCounting(new Counter({
       name: "imagegen_api_errors_total",
       help: "Error responses by public error code.",
       labelNames: ["code"] as const,
       registers: [registry],
-    }),
-    rateLimited: new Counter({
+    })),
+    rateLimited: withFastCounting(new Counter({
       name: "imagegen_rate_limited_total",
       help: "Requests refused with 429, by workspace and the limit that refused them (auth_failures: by client address, before a workspace is known).",
       labelNames: ["workspace", "limit"] as const,
       registers: [registry],
-    }),
+    })),
     syncWaiters: new Gauge({
       name: "imagegen_sync_waiters",
       help: "Synchronous requests waiting for their job's result in this API process.",

@@ -1,5 +1,5 @@
-import { withFastRecording } from "@imagegen/shared";
-import { Histogram, Registry } from "prom-client";
+import { withFastCounting, withFastRecording } from "@imagegen/shared";
+import { Counter, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "./metrics.js";
 
@@ -22,7 +22,7 @@ function pair(labelNames: readonly string[]) {
   };
 }
 
-describe("fast histogram recording", () => {
+describe("fast histograms", () => {
   it("exposes exactly what prom-client exposes for the same observations", async () => {
     const histograms = pair(["model", "outcome"]);
     // On a bound, between bounds, above every bound, zero; two label sets, one with a label left out.
@@ -71,18 +71,72 @@ describe("fast histogram recording", () => {
   });
 });
 
+describe("fast counters", () => {
+  function counters(labelNames: readonly string[]) {
+    const plain = new Registry();
+    const fast = new Registry();
+    const config = { name: "imagegen_test_total", help: "A test counter.", labelNames };
+    return {
+      plain: new Counter({ ...config, registers: [plain] }),
+      fast: withFastCounting(new Counter({ ...config, registers: [fast] })),
+      async texts() {
+        return { plain: await plain.metrics(), fast: await fast.metrics() };
+      },
+    };
+  }
+
+  it("expose exactly what prom-client exposes, with labels, numbers as label values, increments by n, and after reset", async () => {
+    const labelled = counters(["model", "code"]);
+    const steps: Array<[Record<string, string | number>, number | undefined]> = [
+      [{ model: "a", code: "" }, undefined],
+      [{ model: "b", code: "rate_limited" }, 3],
+      [{ model: "a", code: "" }, 2],
+      [{ model: "a" }, undefined],
+      [{ model: 7, code: "" }, undefined],
+      [{ model: "7", code: "" }, undefined],
+    ];
+    for (const [labels, value] of steps) {
+      labelled.plain.inc(labels, value);
+      labelled.fast.inc(labels, value);
+    }
+    let texts = await labelled.texts();
+    expect(texts.fast).toBe(texts.plain);
+    expect(texts.fast).toContain('imagegen_test_total{model="a",code=""} 3');
+    expect(texts.fast).toContain('imagegen_test_total{model="7",code=""} 2');
+    expect(() => labelled.fast.inc({ model: "a", code: "" }, -1)).toThrow();
+
+    const bare = counters([]);
+    texts = await bare.texts();
+    expect(texts.fast).toBe(texts.plain);
+    bare.plain.inc(4);
+    bare.fast.inc(4);
+    bare.plain.reset();
+    bare.fast.reset();
+    bare.plain.inc();
+    bare.fast.inc();
+    texts = await bare.texts();
+    expect(texts.fast).toBe(texts.plain);
+    expect(texts.fast).toContain("imagegen_test_total 1");
+  });
+});
+
 describe("worker metrics", () => {
   it("record generation timings on /metrics, and nothing when disabled", async () => {
     const on = createWorkerMetrics({ enabled: true });
     on.generationSeconds.startTimer({ model: "sdxl" })({ outcome: "ok" });
     on.queueWaitSeconds.observe({ kind: "sync" }, 0.02);
+    on.generations.inc({ model: "sdxl", outcome: "ok", code: "" });
     const text = await on.registry.metrics();
+    expect(text).toContain('imagegen_generations_total{model="sdxl",outcome="ok",code=""} 1');
     expect(text).toContain('imagegen_generation_duration_seconds_count{model="sdxl",outcome="ok"} 1');
     expect(text).toContain('imagegen_queue_wait_seconds_bucket{le="0.025",kind="sync"} 1');
 
     const off = createWorkerMetrics({ enabled: false });
     off.generationSeconds.startTimer({ model: "sdxl" })({ outcome: "ok" });
     off.queueWaitSeconds.observe({ kind: "sync" }, 0.02);
-    expect(await off.registry.metrics()).not.toContain("imagegen_queue_wait_seconds_bucket{");
+    off.generations.inc({ model: "sdxl", outcome: "ok", code: "" });
+    const offText = await off.registry.metrics();
+    expect(offText).not.toContain("imagegen_queue_wait_seconds_bucket{");
+    expect(offText).not.toContain("imagegen_generations_total{");
   });
 });

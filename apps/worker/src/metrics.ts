@@ -1,4 +1,4 @@
-import { withFastRecording, withRecordingOff } from "@imagegen/shared";
+import { withFastCounting, withFastRecording, withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelUpstreamHealth } from "./operations/model-health.js";
 import type { UpstreamUsage } from "./upstreams/usage.js";
@@ -38,18 +38,18 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
         this.set(jobsWaitingForGpu());
       },
     }),
-    generations: new Counter({
+    generations: withFastCounting(new Counter({
       name: "imagegen_generations_total",
       help: "Generation jobs finished, by model, outcome (ok|error) and public error code.",
       labelNames: ["model", "outcome", "code"] as const,
       registers: [registry],
-    }),
-    imagesGenerated: new Counter({
+    })),
+    imagesGenerated: withFastCounting(new Counter({
       name: "imagegen_images_generated_total",
       help: "Images produced and stored.",
       labelNames: ["model"] as const,
       registers: [registry],
-    }),
+    })),
     generationSeconds: withFastRecording(new Histogram({
       name: "imagegen_generation_duration_seconds",
       help: "Time from job start to stored images (or failure).",
@@ -79,12 +79,12 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
     })),
-    upstreamRetries: new Counter({
+    upstreamRetries: withFastCounting(new Counter({
       name: "imagegen_upstream_retries_total",
       help: "Upstream attempts that failed and were retried, by reason (HTTP status or fault kind).",
       labelNames: ["upstream", "reason"] as const,
       registers: [registry],
-    }),
+    })),
     upstreamInFlight: new Gauge({
       name: "imagegen_upstream_in_flight",
       help: "Requests in flight to each upstream from this worker.",
@@ -110,12 +110,12 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     })),
-    upstreamFailovers: new Counter({
+    upstreamFailovers: withFastCounting(new Counter({
       name: "imagegen_upstream_failovers_total",
       help: "Retries that went to a different upstream than the failed attempt, by the upstream left (from) and the one taken (to).",
       labelNames: ["from", "to"] as const,
       registers: [registry],
-    }),
+    })),
     upstreamCircuitState: new Gauge({
       name: "imagegen_upstream_circuit_state",
       help: "Circuit breaker per upstream in this worker: 0 closed, 1 half-open (one trial request), 2 open (no traffic).",
@@ -135,12 +135,12 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       },
     }),
     /** Queued jobs put back to wait because no upstream of their model was healthy. */
-    jobsDeferred: new Counter({
+    jobsDeferred: withFastCounting(new Counter({
       name: "imagegen_jobs_deferred_total",
       help: "Queued (async/batch) jobs delayed to wait for an upstream to recover, by model; no attempt is spent.",
       labelNames: ["model"] as const,
       registers: [registry],
-    }),
+    })),
     modelHealthyUpstreams: new Gauge({
       name: "imagegen_model_healthy_upstreams",
       help: "Upstreams of each model in rotation in this worker; 0 means the model cannot be served from here.",

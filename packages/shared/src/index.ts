@@ -40,7 +40,7 @@ export * from "./webhooks/address-guard.js";
 export * from "./lua-script.js";
 export * from "./cached-read.js";
 export * from "./metrics/endpoint.js";
-export * from "./metrics/fast-histogram.js";
+export * from "./metrics/fast-recording.js";
 export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
 export * from "./queues/prefix.js";

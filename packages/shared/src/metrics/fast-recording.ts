@@ -1,0 +1,264 @@
+/**
+ * A cheaper recording path for the prom-client counters and histograms on
+ * the request path.
+ *
+ * prom-client validates every label name on every call, builds a hash
+ * string from the labels and looks it up (a fresh string, hashed each time),
+ * and a histogram finds its bucket through an object keyed by the bound
+ * turned into a string; `startTimer` adds two `Object.assign`s and
+ * `process.hrtime` arrays. A generation takes six histogram and two counter
+ * updates in the worker, which under load measured 20 µs of its CPU per
+ * request. Here each label set's values live in a plain record found by
+ * walking one small Map per label with the values as given (no key string
+ * built), and the exposition is built at scrape time in the very shape
+ * prom-client builds it, so /metrics reads the same.
+ *
+ * Works like `withRecordingOff`: the metric stays the prom-client object
+ * (registered, typed, named as before) with its recording and reading
+ * methods shadowed; shared does not depend on prom-client. Label names are
+ * checked by the typed call sites, not at run time.
+ */
+
+type LabelValue = string | number;
+type Labels = Readonly<Record<string, LabelValue | undefined>>;
+
+/** The fields of a prom-client metric this relies on. */
+interface MetricFields {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  labelNames: readonly string[];
+  collect?: () => unknown;
+}
+
+function metricFields(metric: object, type: "counter" | "histogram"): MetricFields {
+  const fields = metric as Partial<MetricFields>;
+  if (typeof fields.name !== "string" || !Array.isArray(fields.labelNames) || fields.type !== type) {
+    throw new TypeError(`expected a prom-client ${type}`);
+  }
+  return fields as MetricFields;
+}
+
+/** Only the labels given, as prom-client keeps them. */
+function definedLabels(labelNames: readonly string[], labels: Labels): Record<string, LabelValue> {
+  const kept: Record<string, LabelValue> = {};
+  for (const name of labelNames) {
+    const value = labels[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
+/** `labels({...})` or `labels(value, value, …)` in label-name order, as prom-client accepts them. */
+function labelsFromArgs(labelNames: readonly string[], args: ReadonlyArray<Labels | LabelValue>): Labels {
+  const [first] = args;
+  if (typeof first === "object") return first;
+  const labels: Record<string, LabelValue | undefined> = {};
+  labelNames.forEach((name, index) => {
+    const value = args[index];
+    if (typeof value !== "object") labels[name] = value;
+  });
+  return labels;
+}
+
+interface Entry {
+  labels: Record<string, LabelValue>;
+}
+
+/**
+ * The series of one metric, found by label values: one Map level per label
+ * name, keyed by the value as a string (prom-client treats 1 and "1" as one
+ * series) or undefined when the label is left out. Creation order is kept,
+ * as prom-client's exposition keeps it.
+ */
+function createSeriesIndex<T extends Entry>(labelNames: readonly string[], create: (labels: Record<string, LabelValue>) => T) {
+  type Level = Map<string | undefined, Level | T>;
+  let root: Level = new Map();
+  let all: T[] = [];
+  const keyOf = (value: LabelValue | undefined) => (typeof value === "number" ? String(value) : value);
+  const isLevel = (node: Level | T): node is Level => node instanceof Map;
+
+  function leafLevel(labels: Labels, make: boolean): Level | undefined {
+    let level = root;
+    for (let depth = 0; depth < labelNames.length - 1; depth++) {
+      const key = keyOf(labels[labelNames[depth]!]);
+      let next = level.get(key);
+      if (next === undefined) {
+        if (!make) return undefined;
+        next = new Map();
+        level.set(key, next);
+      }
+      if (!isLevel(next)) throw new Error("label index is inconsistent");
+      level = next;
+    }
+    return level;
+  }
+  const lastKey = (labels: Labels) => keyOf(labelNames.length === 0 ? undefined : labels[labelNames[labelNames.length - 1]!]);
+
+  return {
+    get(labels: Labels): T {
+      const level = leafLevel(labels, true)!;
+      const key = lastKey(labels);
+      const found = level.get(key);
+      if (found !== undefined && !isLevel(found)) return found;
+      const entry = create(definedLabels(labelNames, labels));
+      level.set(key, entry);
+      all.push(entry);
+      return entry;
+    },
+    remove(labels: Labels): void {
+      const level = leafLevel(labels, false);
+      const key = lastKey(labels);
+      const found = level?.get(key);
+      if (!level || found === undefined || isLevel(found)) return;
+      level.delete(key);
+      all = all.filter((entry) => entry !== found);
+    },
+    reset(): void {
+      root = new Map();
+      all = [];
+    },
+    values(): readonly T[] {
+      return all;
+    },
+  };
+}
+
+/** One exported sample, shaped as prom-client's registry reads it. */
+interface Sample {
+  labels: Record<string, LabelValue>;
+  sharedLabels?: Record<string, LabelValue>;
+  value: number;
+  metricName?: string;
+  exemplar?: null;
+}
+
+async function exposition(metric: object, fields: MetricFields, values: () => Sample[]) {
+  if (fields.collect) await fields.collect.call(metric);
+  return { name: fields.name, help: fields.help, type: fields.type, values: values(), aggregator: fields.aggregator };
+}
+
+function checkValue(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
+  return value;
+}
+
+interface HistogramSeries extends Entry {
+  /** Per bucket, not cumulative; the last slot counts values above every bound. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Histograms: see the top of this file. */
+export function withFastRecording<T extends object>(histogram: T): T {
+  const fields = metricFields(histogram, "histogram");
+  const upperBounds = (histogram as { upperBounds?: unknown }).upperBounds;
+  if (!Array.isArray(upperBounds) || !upperBounds.every((bound) => typeof bound === "number")) throw new TypeError("expected a prom-client histogram");
+  const bounds: number[] = [...upperBounds];
+  const { labelNames } = fields;
+  const series = createSeriesIndex<HistogramSeries>(labelNames, (labels) => ({ labels, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }));
+
+  function observe(labelsOrValue: Labels | number, maybeValue?: number): void {
+    const labels = typeof labelsOrValue === "number" ? {} : labelsOrValue;
+    const value = checkValue(typeof labelsOrValue === "number" ? labelsOrValue : maybeValue);
+    const target = series.get(labels);
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    target.counts[bucket]!++;
+    target.sum += value;
+    target.count++;
+  }
+
+  function startTimer(startLabels: Labels = {}): (endLabels?: Labels) => number {
+    const startedMs = performance.now();
+    return (endLabels) => {
+      const seconds = (performance.now() - startedMs) / 1000;
+      observe(endLabels === undefined ? startLabels : { ...startLabels, ...endLabels }, seconds);
+      return seconds;
+    };
+  }
+
+  /** Cumulative buckets, +Inf, sum and count per series, with the series' labels as prom-client's "shared" labels. */
+  function samples(): Sample[] {
+    const out: Sample[] = [];
+    for (const { labels, counts, sum, count } of series.values()) {
+      let cumulative = 0;
+      bounds.forEach((bound, index) => {
+        cumulative += counts[index]!;
+        out.push({ labels: { le: bound }, sharedLabels: labels, value: cumulative, metricName: `${fields.name}_bucket`, exemplar: null });
+      });
+      out.push(
+        { labels: { le: "+Inf" }, sharedLabels: labels, value: count, metricName: `${fields.name}_bucket`, exemplar: null },
+        { labels: {}, sharedLabels: labels, value: sum, metricName: `${fields.name}_sum` },
+        { labels: {}, sharedLabels: labels, value: count, metricName: `${fields.name}_count` },
+      );
+    }
+    return out;
+  }
+  const getForPromString = () => exposition(histogram, fields, samples);
+
+  Object.assign(histogram, {
+    observe,
+    startTimer,
+    getForPromString,
+    /** The public shape: each sample's own labels merged into one object, as prom-client's `get` returns them. */
+    async get() {
+      const data = await getForPromString();
+      return { ...data, values: data.values.map(({ sharedLabels, labels, ...sample }) => ({ ...sample, labels: { ...labels, ...sharedLabels } })) };
+    },
+    reset: () => series.reset(),
+    zero(labels: Labels) {
+      const target = series.get(labels);
+      target.counts.fill(0);
+      target.sum = 0;
+      target.count = 0;
+    },
+    remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
+    labels(...args: Array<Labels | LabelValue>) {
+      const labels = labelsFromArgs(labelNames, args);
+      return { observe: (value: number) => observe(labels, value), startTimer: (endLabels?: Labels) => startTimer({ ...labels, ...endLabels }) };
+    },
+  });
+  return histogram;
+}
+
+interface CounterSeries extends Entry {
+  value: number;
+}
+
+/** Counters: the same, for `inc`. */
+export function withFastCounting<T extends object>(counter: T): T {
+  const fields = metricFields(counter, "counter");
+  const { labelNames } = fields;
+  const series = createSeriesIndex<CounterSeries>(labelNames, (labels) => ({ labels, value: 0 }));
+  // prom-client shows a counter without labels as 0 before its first increment.
+  const reset = () => {
+    series.reset();
+    if (labelNames.length === 0) series.get({});
+  };
+  reset();
+
+  function inc(labelsOrValue?: Labels | number, maybeValue?: number): void {
+    const labels = typeof labelsOrValue === "object" ? labelsOrValue : {};
+    const given = typeof labelsOrValue === "object" ? maybeValue : labelsOrValue;
+    const value = given === undefined ? 1 : checkValue(given);
+    if (value < 0) throw new Error("It is not possible to decrease a counter");
+    series.get(labels).value += value;
+  }
+
+  Object.assign(counter, {
+    inc,
+    reset,
+    async get() {
+      return exposition(counter, fields, () => series.values().map(({ labels, value }) => ({ value, labels })));
+    },
+    remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
+    labels(...args: Array<Labels | LabelValue>) {
+      const labels = labelsFromArgs(labelNames, args);
+      return { inc: (value?: number) => inc(labels, value) };
+    },
+  });
+  return counter;
+}
