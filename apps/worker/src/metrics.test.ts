@@ -67,7 +67,13 @@ describe("fast histograms", () => {
     const end = fast.startTimer({ model: "a" });
     const seconds = end({ outcome: "ok" });
     expect(seconds).toBeGreaterThanOrEqual(0);
-    expect((await texts()).fast).toContain('imagegen_test_seconds_count{model="a",outcome="ok"} 1');
+    // Labels given at the end win over the same labels given at the start, as in prom-client.
+    fast.startTimer({ model: "a", outcome: "pending" })({ outcome: "ok" });
+    fast.startTimer({ model: "b" })();
+    const text = (await texts()).fast;
+    expect(text).toContain('imagegen_test_seconds_count{model="a",outcome="ok"} 2');
+    expect(text).toContain('imagegen_test_seconds_count{model="b"} 1');
+    expect(text).not.toContain("pending");
   });
 });
 

@@ -79,10 +79,16 @@ function createSeriesIndex<T extends Entry>(labelNames: readonly string[], creat
   const keyOf = (value: LabelValue | undefined) => (typeof value === "number" ? String(value) : value);
   const isLevel = (node: Level | T): node is Level => node instanceof Map;
 
-  function leafLevel(labels: Labels, make: boolean): Level | undefined {
+  /** A label's value: from `more` when given there (a timer's end labels), else from `labels`. */
+  const valueOf = (name: string, labels: Labels, more: Labels | undefined) => {
+    const value = more?.[name];
+    return keyOf(value === undefined ? labels[name] : value);
+  };
+
+  function leafLevel(labels: Labels, more: Labels | undefined, make: boolean): Level | undefined {
     let level = root;
     for (let depth = 0; depth < labelNames.length - 1; depth++) {
-      const key = keyOf(labels[labelNames[depth]!]);
+      const key = valueOf(labelNames[depth]!, labels, more);
       let next = level.get(key);
       if (next === undefined) {
         if (!make) return undefined;
@@ -94,22 +100,23 @@ function createSeriesIndex<T extends Entry>(labelNames: readonly string[], creat
     }
     return level;
   }
-  const lastKey = (labels: Labels) => keyOf(labelNames.length === 0 ? undefined : labels[labelNames[labelNames.length - 1]!]);
+  const lastKey = (labels: Labels, more: Labels | undefined) => (labelNames.length === 0 ? undefined : valueOf(labelNames[labelNames.length - 1]!, labels, more));
 
   return {
-    get(labels: Labels): T {
-      const level = leafLevel(labels, true)!;
-      const key = lastKey(labels);
+    /** The series of `labels`, overridden by `more` where it has a value (no merged object made per call). */
+    get(labels: Labels, more?: Labels): T {
+      const level = leafLevel(labels, more, true)!;
+      const key = lastKey(labels, more);
       const found = level.get(key);
       if (found !== undefined && !isLevel(found)) return found;
-      const entry = create(definedLabels(labelNames, labels));
+      const entry = create(definedLabels(labelNames, more === undefined ? labels : { ...labels, ...more }));
       level.set(key, entry);
       all.push(entry);
       return entry;
     },
     remove(labels: Labels): void {
-      const level = leafLevel(labels, false);
-      const key = lastKey(labels);
+      const level = leafLevel(labels, undefined, false);
+      const key = lastKey(labels, undefined);
       const found = level?.get(key);
       if (!level || found === undefined || isLevel(found)) return;
       level.delete(key);
@@ -160,10 +167,8 @@ export function withFastRecording<T extends object>(histogram: T): T {
   const { labelNames } = fields;
   const series = createSeriesIndex<HistogramSeries>(labelNames, (labels) => ({ labels, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }));
 
-  function observe(labelsOrValue: Labels | number, maybeValue?: number): void {
-    const labels = typeof labelsOrValue === "number" ? {} : labelsOrValue;
-    const value = checkValue(typeof labelsOrValue === "number" ? labelsOrValue : maybeValue);
-    const target = series.get(labels);
+  function record(labels: Labels, more: Labels | undefined, value: number): void {
+    const target = series.get(labels, more);
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
     target.counts[bucket]!++;
@@ -171,11 +176,16 @@ export function withFastRecording<T extends object>(histogram: T): T {
     target.count++;
   }
 
+  function observe(labelsOrValue: Labels | number, maybeValue?: number): void {
+    const labels = typeof labelsOrValue === "number" ? {} : labelsOrValue;
+    record(labels, undefined, checkValue(typeof labelsOrValue === "number" ? labelsOrValue : maybeValue));
+  }
+
   function startTimer(startLabels: Labels = {}): (endLabels?: Labels) => number {
     const startedMs = performance.now();
     return (endLabels) => {
       const seconds = (performance.now() - startedMs) / 1000;
-      observe(endLabels === undefined ? startLabels : { ...startLabels, ...endLabels }, seconds);
+      record(startLabels, endLabels, seconds);
       return seconds;
     };
   }
