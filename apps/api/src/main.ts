@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
       uploadTmpDir: config.UPLOAD_TMP_DIR,
       allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      fairShare: config.FAIR_SHARE === "on",
     },
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
