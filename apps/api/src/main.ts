@@ -52,7 +52,13 @@ async function main(): Promise<void> {
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueueHandles({ producer, eventsConnection, prefix, telemetry, log });
   const access = createAccessControl({ config, redis: producer, subscriber, log, metrics, catalog });
-  const admin = createAdminApi({ config, store: access.store, catalog, failures: access.failures });
+  const admin = createAdminApi({
+    config,
+    store: access.store,
+    catalog,
+    failures: access.failures,
+    fairShareWeights: { set: (workspaceId, weight) => queues.fairShare.setWeight(workspaceId, weight) },
+  });
   const rateLimiter = createRateLimiter({
     redis: producer,
     prefix,

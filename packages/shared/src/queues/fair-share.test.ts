@@ -212,7 +212,7 @@ describe("fair share", () => {
 
   it("waits for a job still being added, and drops lane entries whose job is gone", async () => {
     const { queue, fairShare } = setup();
-    const keys = fairShareKeys(queue);
+    const keys = fairShareKeys(queue.opts.prefix!);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
     // A producer wrote the lane entry (it waits behind held work) and has not added the job yet.
     await fairShare.hold("acme", "batch", ["first"]);
@@ -230,7 +230,7 @@ describe("fair share", () => {
 
   it("promotes again what a dispatcher picked and never promoted (it died in between)", async () => {
     const { queue, fairShare, addMany } = setup({ startingTimeoutMs: 200 });
-    const keys = fairShareKeys(queue);
+    const keys = fairShareKeys(queue.opts.prefix!);
     await addMany("acme", "batch", 3);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
     // The pick alone, as a dispatcher that crashed right after it would leave it.
@@ -251,7 +251,7 @@ describe("fair share", () => {
 
   it("forgets a worker that stopped reporting", async () => {
     const { queue, fairShare } = setup();
-    const keys = fairShareKeys(queue);
+    const keys = fairShareKeys(queue.opts.prefix!);
     await fairShare.reportCapacity("gone", { own: 8, ceiling: undefined }, 50);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const verdict = await ADMIT(

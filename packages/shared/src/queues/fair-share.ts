@@ -1,8 +1,11 @@
 import { Job, type JobsOptions, type Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import type { RedisClient } from "../redis.js";
+import { DEFAULT_WORKSPACE_WEIGHT } from "../workspaces/records.js";
+import { queuePrefix } from "./prefix.js";
 import { ADMIT, DISPATCH, HOLD, POSITION, QUEUED, REPORT, WITHDRAW } from "./fair-share-scripts.js";
 import { GENERATE_IMAGE_QUEUE, type GenerateImagePayload, type JobKind } from "./generate-image.js";
+
 
 /**
  * Weighted fair sharing of the GPUs between workspaces.
@@ -52,9 +55,6 @@ const ADD_GRACE_MS = 10_000;
 /** Most jobs one dispatch call releases: bounds the time a script holds Redis. */
 const DISPATCH_BATCH = 64;
 
-/** A workspace's weight: its share of the GPUs relative to other busy workspaces. */
-export const DEFAULT_WORKSPACE_WEIGHT = 1;
-export const MAX_WORKSPACE_WEIGHT = 1000;
 
 export type Admission = "direct" | "held" | "held-dispatch";
 
@@ -79,9 +79,9 @@ export interface FairShare {
 /** Reported when there is no global cap: larger than any fleet. */
 const NO_CEILING = 1_000_000_000;
 
-export function fairShareKeys(queue: Queue) {
-  // queue.toKey("") is `{prefix}:{generate-image}:generate-image:`; ours sit beside it in the same slot.
-  const base = `${queue.opts.prefix ?? "bull"}:fair`;
+/** Keys from the generate-image queue's BullMQ prefix (`{prefix}:{generate-image}`); they sit beside BullMQ's in its slot. */
+export function fairShareKeys(generateQueuePrefix: string) {
+  const base = `${generateQueuePrefix}:fair`;
   return {
     laneBase: `${base}:lane:`,
     active: `${base}:active`,
@@ -104,7 +104,8 @@ export function createFairShare(deps: {
 }): FairShare {
   const { redis, queue } = deps;
   const startingTimeoutMs = deps.startingTimeoutMs ?? STARTING_TIMEOUT_MS;
-  const keys = fairShareKeys(queue);
+  // Our queues always have a prefix (queuePrefix); "bull" is BullMQ's own default.
+  const keys = fairShareKeys(queue.opts.prefix ?? "bull");
   const capacityKeys = [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity];
 
   async function promote(jobId: string): Promise<void> {
@@ -157,11 +158,23 @@ export function createFairShare(deps: {
       const ceiling = report.ceiling === undefined ? NO_CEILING : Math.max(0, Math.floor(report.ceiling));
       await REPORT(redis, [keys.workers, keys.capacity], [workerId, own, ceiling, ttlMs]);
     },
-    async setWeight(workspaceId, weight) {
-      if (weight === DEFAULT_WORKSPACE_WEIGHT) await redis.hdel(keys.weights, workspaceId);
-      else await redis.hset(keys.weights, workspaceId, String(weight));
-    },
+    setWeight: (workspaceId, weight) => setFairShareWeight(redis, keys, workspaceId, weight),
   };
+}
+
+/**
+ * The copy of a workspace's weight the dispatch script reads (the workspace
+ * record keeps the setting; the admin operations write both).
+ */
+export async function setFairShareWeight(redis: RedisClient, keys: Pick<ReturnType<typeof fairShareKeys>, "weights">, workspaceId: string, weight: number): Promise<void> {
+  if (weight === DEFAULT_WORKSPACE_WEIGHT) await redis.hdel(keys.weights, workspaceId);
+  else await redis.hset(keys.weights, workspaceId, String(weight));
+}
+
+/** Weight writes without a Queue handle (the CLI). */
+export function fairShareWeights(redis: RedisClient, prefix: string) {
+  const keys = fairShareKeys(queuePrefix(prefix, GENERATE_IMAGE_QUEUE));
+  return { set: (workspaceId: string, weight: number) => setFairShareWeight(redis, keys, workspaceId, weight) };
 }
 
 export interface Dispatcher {
