@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     },
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
-  const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
+  const operations = createOperations({ config, redis: producer, queues: queues.all, fairShare: queues.fairShare, failures: access.failures, metrics });
   const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
   const consoleApi = await createConsoleApi({
     config,
