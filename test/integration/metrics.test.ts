@@ -178,10 +178,9 @@ describe("metrics after real traffic", () => {
     const metrics = await scrape(own.metricsUrl, METRICS_TOKEN);
     expect(total(metrics, "imagegen_rate_limited_total", { workspace: "default" })).toBe(1);
     expect(total(metrics, "imagegen_api_errors_total", { code: "rate_limited" })).toBe(1);
-    // With no worker there is no room: the job is held in its workspace's lane (a delayed job) for fair sharing.
-    expect(total(metrics, "imagegen_queue_jobs", { queue: "generate-image", state: "delayed" })).toBe(1);
+    // No worker reports capacity, so fair sharing holds nothing back: the job is queued as usual.
+    expect(total(metrics, "imagegen_queue_jobs", { queue: "generate-image", state: "prioritized" })).toBe(1);
     expect(total(metrics, "imagegen_queue_jobs", { queue: "generate-image", state: "waiting" })).toBe(0);
-    expect(total(metrics, "imagegen_workspace_queued_jobs", { workspace: "default" })).toBe(1);
     expect(total(metrics, "imagegen_gpu_backlog_jobs", {})).toBe(1);
     expect(total(metrics, "imagegen_queue_jobs", { queue: "batches", state: "waiting" })).toBe(1);
     expect(total(metrics, "imagegen_queue_oldest_waiting_age_seconds", { queue: "generate-image" })).toBeGreaterThanOrEqual(1);
@@ -200,7 +199,7 @@ describe("metrics after real traffic", () => {
     const listing = await fetch(`${own.apiUrl}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const body = (await listing.json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
     expect(body.queues.map((queue) => queue.name).sort()).toEqual(["batches", "generate-image", "webhooks"]);
-    expect(body.queues.find((queue) => queue.name === "generate-image")!.counts.delayed).toBe(1);
+    expect(body.queues.find((queue) => queue.name === "generate-image")!.counts.prioritized).toBe(1);
   });
 });
 

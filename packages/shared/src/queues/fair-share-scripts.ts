@@ -45,7 +45,9 @@ for _, worker in ipairs(live) do
 end
 local limit = own
 if ceiling ~= nil and ceiling < limit then limit = ceiling end
-if #live > 0 then limit = limit + #live end
+-- No worker reports (none running, or none of this version yet, as in a rolling
+-- upgrade): nothing to share out, so nothing is held.
+if #live == 0 then limit = 1e15 else limit = limit + #live end
 local released = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
 `;
 
@@ -80,11 +82,16 @@ end
  * ADMIT: decides how one new job enters.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 seq
  * ARGV: 1 lane base, 2 workspace, 3 kind, 4 job id
- * Returns 0: nobody waits and there is room: add the job as usual.
+ * Returns 0: nobody waits and there is room: add the job as usual. It is
+ *            counted in \`starting\` until the caller says it was added, so a
+ *            burst of arrivals cannot all take the same room.
  *         1: held in its lane; 2: held, and there is room: dispatch now.
  */
 export const ADMIT = luaScript(`${NOW}${CAPACITY}${JOIN}
-if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then return 0 end
+if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then
+  redis.call('ZADD', KEYS[4], now, ARGV[4])
+  return 0
+end
 local seq = redis.call('INCR', KEYS[9]) % 1000
 redis.call('ZADD', ARGV[1] .. ARGV[2] .. ':' .. ARGV[3], now * 1000 + seq, ARGV[4])
 join(KEYS[7], KEYS[8], ARGV[2])

@@ -6,7 +6,7 @@ import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { ADMIT, DISPATCH } from "./fair-share-scripts.js";
+import { DISPATCH } from "./fair-share-scripts.js";
 import {
   addGenerateJobFairly,
   addGenerateJobsFairly,
@@ -112,20 +112,32 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
 }
 
 describe("fair share", () => {
-  it("adds a job as usual when nobody waits and a worker has room, and holds it when no worker is there", async () => {
+  it("adds a job as usual when nobody waits and a worker has room, and holds it when there is none", async () => {
     const { queue, fairShare, add } = setup();
+    // No worker reports (none yet, or only older versions in a rolling upgrade): nothing is held.
+    await add("acme", "sync", "job-0");
+    expect(await queue.getJobState("job-0")).toBe("waiting");
+
+    await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 5000);
     await add("acme", "sync", "job-1");
-    // No worker has reported yet: nowhere to run it, so it is held (delayed) in its lane.
-    expect(await queue.getJobState("job-1")).toBe("delayed");
+    expect(await queue.getJobState("job-1")).toBe("waiting");
+    // One slot plus one for the worker are out: the next one waits in its lane (a delayed job).
+    await add("acme", "sync", "job-2");
+    expect(await queue.getJobState("job-2")).toBe("delayed");
     expect(await fairShare.queuedByWorkspace()).toEqual(new Map([["acme", 1]]));
 
-    await fairShare.reportCapacity("w1", { own: 4, ceiling: undefined }, 5000);
+    await queue.remove("job-0");
     await fairShare.dispatchOnce();
-    expect(await queue.getJobState("job-1")).toBe("waiting");
-    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
-
-    await add("acme", "sync", "job-2");
     expect(await queue.getJobState("job-2")).toBe("waiting");
+    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
+  });
+
+  it("counts a burst of arrivals against the room before their jobs are added", async () => {
+    const { fairShare } = setup();
+    await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 5000);
+    const admissions = await Promise.all(Array.from({ length: 10 }, (_, index) => fairShare.admit({ jobId: `burst-${index}`, workspaceId: "acme", kind: "sync" })));
+    // Room for three (two slots, one per worker); the others wait their turn.
+    expect(admissions.filter((admission) => admission === "direct")).toHaveLength(3);
   });
 
   it("keeps at most the slots plus one per worker out of the lanes", async () => {
@@ -153,7 +165,8 @@ describe("fair share", () => {
     const firstLight = order.indexOf("light");
     // At most two flood jobs were out (one slot + one per worker); then the light workspace takes every other turn.
     expect(firstLight).toBeLessThanOrEqual(startedWhenHeld + 2);
-    expect(order.slice(firstLight, firstLight + 5)).toEqual(["light", "flood", "light", "flood", "light"]);
+    // Turns alternate; two dispatchers' promotions may land in either order, so allow one place of slack.
+    expect(order.slice(firstLight, firstLight + 6).filter((who) => who === "light")).toHaveLength(3);
   });
 
   it("gives slots in proportion to weights while both have work", async () => {
@@ -229,10 +242,16 @@ describe("fair share", () => {
   });
 
   it("promotes again what a dispatcher picked and never promoted (it died in between)", async () => {
-    const { queue, fairShare, addMany } = setup({ startingTimeoutMs: 200 });
+    const { queue, fairShare } = setup({ startingTimeoutMs: 200 });
     const keys = fairShareKeys(queue.opts.prefix!);
-    await addMany("acme", "batch", 3);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
+    // Held without a dispatch, as a producer leaves them before anyone releases them.
+    const ids = ["acme-batch-0", "acme-batch-1", "acme-batch-2"];
+    await fairShare.hold("acme", "batch", ids);
+    for (const id of ids) {
+      const data = payload("acme", "batch", id);
+      await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
+    }
     // The pick alone, as a dispatcher that crashed right after it would leave it.
     const picked = await DISPATCH(
       redis,
@@ -250,16 +269,14 @@ describe("fair share", () => {
   });
 
   it("forgets a worker that stopped reporting", async () => {
-    const { queue, fairShare } = setup();
+    const { fairShare, queue } = setup();
     const keys = fairShareKeys(queue.opts.prefix!);
+    await fairShare.reportCapacity("alive", { own: 0, ceiling: undefined }, 60_000);
     await fairShare.reportCapacity("gone", { own: 8, ceiling: undefined }, 50);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const verdict = await ADMIT(
-      redis,
-      [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity, keys.active, keys.vtime, keys.seq],
-      [keys.laneBase, "acme", "sync", "x"],
-    );
-    expect(verdict).toBe(1);
-    expect(await redis.hlen(keys.capacity)).toBe(0);
+    // Only the live worker counts: no slots, room for the one job it may fetch.
+    expect(await fairShare.admit({ jobId: "x", workspaceId: "acme", kind: "sync" })).toBe("direct");
+    expect(await fairShare.admit({ jobId: "y", workspaceId: "acme", kind: "sync" })).toBe("held");
+    expect(await redis.hget(keys.capacity, "gone")).toBeNull();
   });
 });

@@ -61,6 +61,8 @@ export type Admission = "direct" | "held" | "held-dispatch";
 export interface FairShare {
   /** How a new job enters: as usual (`direct`), or held in its lane; `held-dispatch` means there is room: dispatch now. */
   admit(job: { jobId: string; workspaceId: string; kind: JobKind }): Promise<Admission>;
+  /** A job admitted `direct` is on the queue now (it counted as starting until then). */
+  added(jobId: string): Promise<void>;
   /** Holds many jobs of one workspace and kind (a batch's lines); true when there is room to dispatch now. */
   hold(workspaceId: string, kind: JobKind, jobIds: readonly string[]): Promise<boolean>;
   /** Releases jobs in fair order while there is room; returns how many were released. */
@@ -120,6 +122,9 @@ export function createFairShare(deps: {
     async admit({ jobId, workspaceId, kind }) {
       const verdict = Number(await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]));
       return verdict === 0 ? "direct" : verdict === 2 ? "held-dispatch" : "held";
+    },
+    async added(jobId) {
+      await redis.zrem(keys.starting, jobId);
     },
     async hold(workspaceId, kind, jobIds) {
       if (jobIds.length === 0) return false;
@@ -238,6 +243,8 @@ export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: Gener
   const admission = deps.fairShare ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind }) : "direct";
   if (admission === "direct") {
     await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
+    // Not awaited: a lost word lapses by itself (see STARTING_TIMEOUT_MS).
+    deps.fairShare?.added(payload.requestId).catch(() => undefined);
     return;
   }
   await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
