@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { DISPATCH } from "./fair-share-scripts.js";
 import {
+  addBatchLinesFairly,
   addGenerateJobFairly,
-  addGenerateJobsFairly,
   createDispatcher,
   createFairShare,
   fairShareKeys,
@@ -66,16 +66,22 @@ function setup(options: { startingTimeoutMs?: number } = {}) {
     const data = payload(workspaceId, kind, requestId);
     return addGenerateJobFairly(deps, data, generateImageJobOptions(data));
   };
-  const addMany = (workspaceId: string, kind: JobKind, count: number, tag = workspaceId) =>
-    addGenerateJobsFairly(
+  /** A batch's lines in one go, or one job after another of another kind. */
+  const addMany = async (workspaceId: string, kind: JobKind, count: number, tag = workspaceId) => {
+    const requestId = (index: number) => `${tag}-${kind}-${index}`;
+    if (kind !== "batch") {
+      for (let index = 0; index < count; index++) await add(workspaceId, kind, requestId(index));
+      return;
+    }
+    await addBatchLinesFairly(
       deps,
       workspaceId,
-      kind,
-      Array.from({ length: count }, (_, index) => {
-        const data = payload(workspaceId, kind, `${tag}-${kind}-${index}`);
-        return { data, opts: generateImageJobOptions(data, kind === "batch" ? JOB_PRIORITY.batch + index : undefined) };
+      Array.from({ length: count }, (_, lineIndex) => {
+        const data = payload(workspaceId, kind, requestId(lineIndex));
+        return { data, opts: generateImageJobOptions(data, JOB_PRIORITY.batch + lineIndex), lineIndex };
       }),
     );
+  };
   return { queue, fairShare, dispatcher, add, addMany };
 }
 
@@ -203,6 +209,18 @@ describe("fair share", () => {
     expect(consumer.started.slice(2, 4)).toEqual(["acme-sync-x", "acme-async-x"]);
   });
 
+  it("interleaves a workspace's small batch with its big one by line index, as BullMQ priorities did", async () => {
+    const { queue, fairShare, dispatcher, addMany } = setup();
+    await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
+    await addMany("acme", "batch", 40, "big");
+    await dispatcher.idle();
+    await addMany("acme", "batch", 3, "small");
+    const consumer = startConsumer(queue, fairShare, 1, 1);
+    await eventually(() => consumer.started.filter((id) => id.startsWith("small")).length === 3);
+    // Lines 0-1 of the big batch were out; then big and small lines of the same index take turns.
+    expect(consumer.started.length).toBeLessThanOrEqual(2 + 6 + 2);
+  });
+
   it("never runs a withdrawn job, and places a held one in the fair order", async () => {
     const { queue, fairShare, add, addMany } = setup();
     await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
@@ -224,21 +242,31 @@ describe("fair share", () => {
   });
 
   it("waits for a job still being added, and drops lane entries whose job is gone", async () => {
-    const { queue, fairShare } = setup();
+    const { queue, fairShare, addMany } = setup();
     const keys = fairShareKeys(queue.opts.prefix!);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
-    // A producer wrote the lane entry (it waits behind held work) and has not added the job yet.
-    await fairShare.hold("acme", "batch", ["first"]);
-    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).not.toBe("direct");
+    await fairShare.reportCapacity("w2", { own: 0, ceiling: 0 }, 60_000);
+    // With no slots at all (ceiling 0), two jobs may be out: one per worker.
+    await addMany("acme", "batch", 4);
+    while ((await fairShare.dispatchOnce()) > 0);
+    // A producer wrote the lane entry of a sync call and has not added the job yet.
+    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).toBe("held");
+    await queue.remove("acme-batch-0");
+    // The workspace's head is that sync call: it waits for it rather than skipping it.
     expect(await fairShare.dispatchOnce()).toBe(0);
     const data = payload("acme", "sync", "late");
     await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
     expect(await fairShare.dispatchOnce()).toBe(1);
     expect(await queue.getJobState("late")).toBe("waiting");
-    // "first" never came; once its grace is over it is dropped (simulated by ageing its entry).
-    await redis.zadd(`${keys.laneBase}acme:batch`, (Date.now() - 60_000) * 1000, "first");
-    expect(await fairShare.dispatchOnce()).toBe(0);
-    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
+
+    // An entry whose job never came (its producer died) is dropped once its grace is over (simulated by ageing it).
+    await queue.remove("acme-batch-1");
+    await queue.remove("late");
+    expect(await fairShare.admit({ jobId: "ghost", workspaceId: "acme", kind: "sync" })).toBe("held-dispatch");
+    await redis.zadd(`${keys.laneBase}acme:sync`, (Date.now() - 60_000) * 1000, "ghost");
+    expect(await fairShare.dispatchOnce()).toBe(2);
+    expect(await redis.zscore(`${keys.laneBase}acme:sync`, "ghost")).toBeNull();
+    expect(await queue.getJobState("acme-batch-3")).toBe("prioritized");
   });
 
   it("promotes again what a dispatcher picked and never promoted (it died in between)", async () => {
@@ -247,11 +275,11 @@ describe("fair share", () => {
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
     // Held without a dispatch, as a producer leaves them before anyone releases them.
     const ids = ["acme-batch-0", "acme-batch-1", "acme-batch-2"];
-    await fairShare.hold("acme", "batch", ids);
     for (const id of ids) {
       const data = payload("acme", "batch", id);
       await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
     }
+    await fairShare.hold("acme", "batch", ids.map((jobId, order) => ({ jobId, order })));
     // The pick alone, as a dispatcher that crashed right after it would leave it.
     const picked = await DISPATCH(
       redis,
