@@ -1,4 +1,4 @@
-import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withFastCounting, withFastRecording, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
+import { GENERATE_IMAGE_QUEUE, QUEUE_DEPTH_STATES, withFastCounting, withFastGauge, withFastRecording, withRecordingOff, type BatchStatusCounts, type QueueDepthReader } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -53,11 +53,11 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
       labelNames: ["workspace", "limit"] as const,
       registers: [registry],
     })),
-    syncWaiters: new Gauge({
+    syncWaiters: withFastGauge(new Gauge({
       name: "imagegen_sync_waiters",
       help: "Synchronous requests waiting for their job's result in this API process.",
       registers: [registry],
-    }),
+    })),
     // Every API replica reports the same queue and batch values (they read
     // the same Redis): dashboards and alerts aggregate them with max(), not sum().
     queueJobs: new Gauge({

@@ -1,5 +1,5 @@
-import { withFastCounting, withFastRecording } from "@imagegen/shared";
-import { Counter, Histogram, Registry } from "prom-client";
+import { withFastCounting, withFastGauge, withFastRecording } from "@imagegen/shared";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "./metrics.js";
 
@@ -123,6 +123,44 @@ describe("fast counters", () => {
     texts = await bare.texts();
     expect(texts.fast).toBe(texts.plain);
     expect(texts.fast).toContain("imagegen_test_total 1");
+  });
+});
+
+describe("fast gauges", () => {
+  it("expose exactly what prom-client exposes after set, inc, dec, reset and a collect callback", async () => {
+    const make = (registers: Registry[]) =>
+      new Gauge({
+        name: "imagegen_test_jobs",
+        help: "A test gauge.",
+        labelNames: ["workspace"] as const,
+        registers,
+        collect() {
+          this.set({ workspace: "collected" }, 5);
+        },
+      });
+    const plainRegistry = new Registry();
+    const fastRegistry = new Registry();
+    const plain = make([plainRegistry]);
+    const fast = withFastGauge(make([fastRegistry]));
+    for (const gauge of [plain, fast]) {
+      gauge.inc({ workspace: "a" });
+      gauge.inc({ workspace: "a" }, 3);
+      gauge.dec({ workspace: "a" });
+      gauge.set({ workspace: "b" }, 7);
+      gauge.dec({ workspace: "b" }, 2);
+    }
+    expect(await fastRegistry.metrics()).toBe(await plainRegistry.metrics());
+    expect(await fastRegistry.metrics()).toContain('imagegen_test_jobs{workspace="a"} 3');
+    expect(await fastRegistry.metrics()).toContain('imagegen_test_jobs{workspace="collected"} 5');
+    plain.reset();
+    fast.reset();
+    expect(await fastRegistry.metrics()).toBe(await plainRegistry.metrics());
+
+    const bare = new Registry();
+    const bareGauge = withFastGauge(new Gauge({ name: "imagegen_test_waiters", help: "A test gauge.", registers: [bare] }));
+    expect(await bare.metrics()).toContain("imagegen_test_waiters 0");
+    bareGauge.set(4);
+    expect(await bare.metrics()).toContain("imagegen_test_waiters 4");
   });
 });
 

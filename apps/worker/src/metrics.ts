@@ -1,4 +1,4 @@
-import { withFastCounting, withFastRecording, withRecordingOff } from "@imagegen/shared";
+import { withFastCounting, withFastGauge, withFastRecording, withRecordingOff } from "@imagegen/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelUpstreamHealth } from "./operations/model-health.js";
 import type { UpstreamUsage } from "./upstreams/usage.js";
@@ -80,12 +80,12 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     })),
-    workspaceRunningJobs: new Gauge({
+    workspaceRunningJobs: withFastGauge(new Gauge({
       name: "imagegen_workspace_running_jobs",
       help: "Generate-image jobs this worker is running, by workspace (sum over workers for the fleet).",
       labelNames: ["workspace"] as const,
       registers: [registry],
-    }),
+    })),
     upstreamRequestSeconds: withFastRecording(new Histogram({
       name: "imagegen_upstream_request_duration_seconds",
       help: "One HTTP attempt against a GPU upstream.",

@@ -1,6 +1,6 @@
 /**
  * A cheaper recording path for the prom-client counters and histograms on
- * the request path.
+ * the request path (and the gauges they move per request).
  *
  * prom-client validates every label name on every call, builds a hash
  * string from the labels and looks it up (a fresh string, hashed each time),
@@ -32,7 +32,7 @@ interface MetricFields {
   collect?: () => unknown;
 }
 
-function metricFields(metric: object, type: "counter" | "histogram"): MetricFields {
+function metricFields(metric: object, type: "counter" | "gauge" | "histogram"): MetricFields {
   const fields = metric as Partial<MetricFields>;
   if (typeof fields.name !== "string" || !Array.isArray(fields.labelNames) || fields.type !== type) {
     throw new TypeError(`expected a prom-client ${type}`);
@@ -271,4 +271,75 @@ export function withFastCounting<T extends object>(counter: T): T {
     },
   });
   return counter;
+}
+
+interface GaugeSeries extends Entry {
+  value: number;
+}
+
+/** Gauges updated per request (in-flight counts): the same, for `set`, `inc` and `dec`. */
+export function withFastGauge<T extends object>(gauge: T): T {
+  const fields = metricFields(gauge, "gauge");
+  const { labelNames } = fields;
+  const series = createSeriesIndex<GaugeSeries>(labelNames, (labels) => ({ labels, value: 0 }));
+  // prom-client shows a gauge without labels as 0 before its first update.
+  const reset = () => {
+    series.reset();
+    if (labelNames.length === 0) series.get({});
+  };
+  reset();
+
+  /** `(labels, value)` or `(value)`, as prom-client takes them; a gauge accepts any number, NaN included. */
+  function parse(labelsOrValue: Labels | number | undefined, maybeValue: number | undefined, fallback: number | undefined) {
+    const labels = typeof labelsOrValue === "object" ? labelsOrValue : {};
+    const given = typeof labelsOrValue === "object" ? maybeValue : labelsOrValue;
+    const value = given === undefined ? fallback : given;
+    if (typeof value !== "number") throw new TypeError(`Value is not a valid number: ${String(value)}`);
+    return { labels, value };
+  }
+  const set = (labelsOrValue?: Labels | number, maybeValue?: number) => {
+    const { labels, value } = parse(labelsOrValue, maybeValue, undefined);
+    series.get(labels).value = value;
+  };
+  const inc = (labelsOrValue?: Labels | number, maybeValue?: number) => {
+    const { labels, value } = parse(labelsOrValue, maybeValue, 1);
+    series.get(labels).value += value;
+  };
+  const dec = (labelsOrValue?: Labels | number, maybeValue?: number) => {
+    const { labels, value } = parse(labelsOrValue, maybeValue, 1);
+    series.get(labels).value -= value;
+  };
+  const setToCurrentTime = (labels: Labels = {}) => set(labels, Date.now() / 1000);
+  const startTimer = (startLabels: Labels = {}) => {
+    const startedMs = performance.now();
+    return (endLabels?: Labels) => {
+      const seconds = (performance.now() - startedMs) / 1000;
+      series.get(startLabels, endLabels).value = seconds;
+      return seconds;
+    };
+  };
+
+  Object.assign(gauge, {
+    set,
+    inc,
+    dec,
+    setToCurrentTime,
+    startTimer,
+    reset,
+    async get() {
+      return exposition(gauge, fields, () => series.values().map(({ labels, value }) => ({ value, labels })));
+    },
+    remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
+    labels(...args: Array<Labels | LabelValue>) {
+      const labels = labelsFromArgs(labelNames, args);
+      return {
+        set: (value: number) => set(labels, value),
+        inc: (value?: number) => inc(labels, value),
+        dec: (value?: number) => dec(labels, value),
+        setToCurrentTime: () => setToCurrentTime(labels),
+        startTimer: () => startTimer(labels),
+      };
+    },
+  });
+  return gauge;
 }
