@@ -34,10 +34,7 @@ describe("fast histograms", () => {
       [{ model: "b" }, 0.5],
       [{ model: "a", outcome: "ok" }, 10],
     ];
-    for (const [labels, value] of observations) {
-      histograms.plain.observe(labels, value);
-      histograms.fast.observe(labels, value);
-    }
+    for (const [labels, value] of observations) for (const histogram of [histograms.plain, histograms.fast]) histogram.observe(labels, value);
     const texts = await histograms.texts();
     expect(texts.fast).toBe(texts.plain);
     expect(texts.fast).toContain('imagegen_test_seconds_bucket{le="0.1",model="a",outcome="ok"} 3');
@@ -101,10 +98,7 @@ describe("fast counters", () => {
       [{ model: 7, code: "" }, undefined],
       [{ model: "7", code: "" }, undefined],
     ];
-    for (const [labels, value] of steps) {
-      labelled.plain.inc(labels, value);
-      labelled.fast.inc(labels, value);
-    }
+    for (const [labels, value] of steps) for (const counter of [labelled.plain, labelled.fast]) counter.inc(labels, value);
     let texts = await labelled.texts();
     expect(texts.fast).toBe(texts.plain);
     expect(texts.fast).toContain('imagegen_test_total{model="a",code=""} 3');

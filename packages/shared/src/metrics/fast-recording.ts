@@ -234,21 +234,36 @@ export function withFastRecording<T extends object>(histogram: T): T {
   return histogram;
 }
 
-interface CounterSeries extends Entry {
+interface ValueSeries extends Entry {
   value: number;
 }
 
-/** Counters: the same, for `inc`. */
-export function withFastCounting<T extends object>(counter: T): T {
-  const fields = metricFields(counter, "counter");
+/** What counters and gauges share: one number per series, and 0 for an unlabelled one before its first update, as in prom-client. */
+function valueMetric(metric: object, type: "counter" | "gauge") {
+  const fields = metricFields(metric, type);
   const { labelNames } = fields;
-  const series = createSeriesIndex<CounterSeries>(labelNames, (labels) => ({ labels, value: 0 }));
-  // prom-client shows a counter without labels as 0 before its first increment.
+  const series = createSeriesIndex<ValueSeries>(labelNames, (labels) => ({ labels, value: 0 }));
   const reset = () => {
     series.reset();
     if (labelNames.length === 0) series.get({});
   };
   reset();
+  return {
+    labelNames,
+    series,
+    shared: {
+      reset,
+      async get() {
+        return exposition(metric, fields, () => series.values().map(({ labels, value }) => ({ value, labels })));
+      },
+      remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
+    },
+  };
+}
+
+/** Counters: the same, for `inc`. */
+export function withFastCounting<T extends object>(counter: T): T {
+  const { labelNames, series, shared } = valueMetric(counter, "counter");
 
   function inc(labelsOrValue?: Labels | number, maybeValue?: number): void {
     const labels = typeof labelsOrValue === "object" ? labelsOrValue : {};
@@ -259,12 +274,8 @@ export function withFastCounting<T extends object>(counter: T): T {
   }
 
   Object.assign(counter, {
+    ...shared,
     inc,
-    reset,
-    async get() {
-      return exposition(counter, fields, () => series.values().map(({ labels, value }) => ({ value, labels })));
-    },
-    remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
     labels(...args: Array<Labels | LabelValue>) {
       const labels = labelsFromArgs(labelNames, args);
       return { inc: (value?: number) => inc(labels, value) };
@@ -273,21 +284,9 @@ export function withFastCounting<T extends object>(counter: T): T {
   return counter;
 }
 
-interface GaugeSeries extends Entry {
-  value: number;
-}
-
 /** Gauges updated per request (in-flight counts): the same, for `set`, `inc` and `dec`. */
 export function withFastGauge<T extends object>(gauge: T): T {
-  const fields = metricFields(gauge, "gauge");
-  const { labelNames } = fields;
-  const series = createSeriesIndex<GaugeSeries>(labelNames, (labels) => ({ labels, value: 0 }));
-  // prom-client shows a gauge without labels as 0 before its first update.
-  const reset = () => {
-    series.reset();
-    if (labelNames.length === 0) series.get({});
-  };
-  reset();
+  const { labelNames, series, shared } = valueMetric(gauge, "gauge");
 
   /** `(labels, value)` or `(value)`, as prom-client takes them; a gauge accepts any number, NaN included. */
   function parse(labelsOrValue: Labels | number | undefined, maybeValue: number | undefined, fallback: number | undefined) {
@@ -320,16 +319,12 @@ export function withFastGauge<T extends object>(gauge: T): T {
   };
 
   Object.assign(gauge, {
+    ...shared,
     set,
     inc,
     dec,
     setToCurrentTime,
     startTimer,
-    reset,
-    async get() {
-      return exposition(gauge, fields, () => series.values().map(({ labels, value }) => ({ value, labels })));
-    },
-    remove: (...args: Array<Labels | LabelValue>) => series.remove(labelsFromArgs(labelNames, args)),
     labels(...args: Array<Labels | LabelValue>) {
       const labels = labelsFromArgs(labelNames, args);
       return {
