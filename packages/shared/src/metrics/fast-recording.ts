@@ -268,7 +268,9 @@ export function withFastCounting<T extends object>(counter: T): T {
   function inc(labelsOrValue?: Labels | number, maybeValue?: number): void {
     const labels = typeof labelsOrValue === "object" ? labelsOrValue : {};
     const given = typeof labelsOrValue === "object" ? maybeValue : labelsOrValue;
-    const value = given === undefined ? 1 : checkValue(given);
+    // prom-client's rules: no value counts 1, Infinity and negatives throw (NaN passes, as there).
+    const value = given === undefined ? 1 : given;
+    if (value && !Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
     if (value < 0) throw new Error("It is not possible to decrease a counter");
     series.get(labels).value += value;
   }
