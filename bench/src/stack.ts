@@ -41,6 +41,7 @@ function catalogYaml(simLargeUrl: string, simSmallUrl: string): string {
   return `models:
   - id: ${LARGE_MODEL}
     sizes: ["1024x1024"]
+    max_n: 4
     capabilities: { edits: { max_input_images: 16, mask: true } }
     upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 64, timeout_ms: 30000 }]
   - id: ${SMALL_MODEL}
