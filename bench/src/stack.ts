@@ -28,7 +28,7 @@ export interface Stack {
   simLargeUrl: string;
   simSmallUrl: string;
   /** Process ids by role, for CPU accounting; redis by its port. */
-  pids: Record<string, number>;
+  pids: { api: number; worker: number; [role: string]: number };
   redisPort: number;
   logDir: string;
 }
