@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
 
 const GATEWAY_ENTRY = createRequire(import.meta.url).resolve("@portkey-ai/gateway/build/start-server.js");
-const LOOPBACK_PRELOAD = fileURLToPath(new URL("./listen-on-loopback.ts", import.meta.url));
+const PRELOAD = fileURLToPath(new URL("./portkey-preload.ts", import.meta.url));
 
 export interface PortkeyGateway {
   url: string;
@@ -17,7 +17,7 @@ export interface PortkeyGateway {
 export async function startPortkeyGateway(options: { logDir: string; cpuProfileDir?: string | undefined }): Promise<PortkeyGateway> {
   const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
-  const nodeOptions = [`--import=${LOOPBACK_PRELOAD}`];
+  const nodeOptions = [`--import=${PRELOAD}`];
   if (options.cpuProfileDir !== undefined) nodeOptions.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`);
   // Quoted, so a checkout path with spaces survives NODE_OPTIONS' splitting.
   const gateway = await startNodeService({

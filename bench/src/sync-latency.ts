@@ -27,8 +27,10 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
     "log-level": { type: "string", default: "warn" },
     "worker-concurrency": { type: "string", default: "128" },
-    // Writes V8 CPU profiles of the API and worker into this folder at shutdown.
+    // Writes V8 CPU profiles of the API, worker and Portkey gateway into this folder at shutdown.
     "cpu-prof": { type: "string" },
+    // Runs only the levels whose label contains this text (e.g. "small", "b64_json"), e.g. to profile one.
+    only: { type: "string" },
   },
 });
 
@@ -138,7 +140,9 @@ async function main(): Promise<number> {
 
     const sources = { pids, metricsUrls: [stack.apiMetricsUrl, stack.workerMetricsUrl], histogramNames: Object.values(STAGE_HISTOGRAMS) };
     const levels: LevelFigures[] = [];
-    for (const plan of plans(stack, { simLarge, simSmall, portkey, api })) {
+    const selected = plans(stack, { simLarge, simSmall, portkey, api }).filter((plan) => plan.label.includes(flags.only ?? ""));
+    if (selected.length === 0) throw new Error(`no level matches --only ${flags.only ?? ""}`);
+    for (const plan of selected) {
       const figures = levelFigures(await measureLevel(plan, sources));
       levels.push(figures);
       console.log(`\n${formatLevel(figures)}`);

@@ -1,7 +1,9 @@
-// Preloaded into the Portkey gateway (NODE_OPTIONS=--import): the gateway
-// listens on every interface and has no setting for its host, while nothing a
-// benchmark starts may be reachable from beyond loopback. A listen(port) call
-// without a host gets 127.0.0.1.
+// Preloaded into the Portkey gateway (NODE_OPTIONS=--import), for two things
+// the gateway has no setting for:
+// - it listens on every interface, while nothing a benchmark starts may be
+//   reachable from beyond loopback: a listen(port) without a host gets 127.0.0.1;
+// - it has no SIGTERM handler, and Node writes a --cpu-prof profile only on a
+//   normal exit: SIGTERM becomes process.exit(0).
 import { Server } from "node:net";
 
 const originalListen = Server.prototype.listen;
@@ -15,3 +17,4 @@ function listenOnLoopback(this: Server, ...args: unknown[]): Server {
 }
 
 Server.prototype.listen = listenOnLoopback;
+process.once("SIGTERM", () => process.exit(0));
