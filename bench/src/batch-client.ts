@@ -10,6 +10,8 @@ const BatchSchema = z.object({
   id: z.string(),
   status: z.string(),
   request_counts: z.object({ total: z.number(), completed: z.number(), failed: z.number() }),
+  /** Why validation failed, as the API lists it; printed, not inspected. */
+  errors: z.unknown().optional(),
 });
 const FileSchema = z.object({ id: z.string() });
 export type Batch = z.infer<typeof BatchSchema>;
@@ -64,6 +66,9 @@ export async function untilBatchStatus(stack: BatchStack, id: string, statuses: 
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** The most requests one batch may hold (OpenAI's limit, which the API enforces at validation). */
+export const MAX_BATCH_LINES = 50_000;
 
 /** Statuses after which a batch changes no more. */
 export const FINAL_BATCH_STATUSES = ["completed", "failed", "expired", "cancelled"];

@@ -5,13 +5,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { FINAL_BATCH_STATUSES, submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
+import { FINAL_BATCH_STATUSES, MAX_BATCH_LINES, submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
 import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
 import { peakRssMegabytes } from "./cpu-usage.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : 100_000);
+// The largest batch the API accepts; more lines fail validation.
+const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : MAX_BATCH_LINES);
 const SLOTS = 4;
 const SLOT_LATENCY_MS = 200;
 const UTILIZATION_LINES = quick ? 80 : 400;
