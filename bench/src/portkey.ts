@@ -6,12 +6,20 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
 
-const GATEWAY_ENTRY = createRequire(import.meta.url).resolve("@portkey-ai/gateway/build/start-server.js");
 const PRELOAD = fileURLToPath(new URL("./portkey-preload.ts", import.meta.url));
 
 export interface PortkeyGateway {
   url: string;
   pid: number;
+}
+
+/** The gateway's start script, installed by scripts/bootstrap.sh (pnpm install) as a dev dependency of bench/. */
+function gatewayEntry(): string {
+  try {
+    return createRequire(import.meta.url).resolve("@portkey-ai/gateway/build/start-server.js");
+  } catch (error) {
+    throw new Error(`@portkey-ai/gateway is not installed; run scripts/bootstrap.sh (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 export async function startPortkeyGateway(options: { logDir: string; cpuProfileDir?: string | undefined }): Promise<PortkeyGateway> {
@@ -22,7 +30,7 @@ export async function startPortkeyGateway(options: { logDir: string; cpuProfileD
   // Quoted, so a checkout path with spaces survives NODE_OPTIONS' splitting.
   const gateway = await startNodeService({
     name: "portkey",
-    entry: GATEWAY_ENTRY,
+    entry: gatewayEntry(),
     // --headless: no log-viewer UI; production: as a deployment would run it.
     args: [`--port=${port}`, "--headless"],
     env: { NODE_ENV: "production", NODE_OPTIONS: nodeOptions.map((option) => JSON.stringify(option)).join(" ") },
