@@ -59,7 +59,9 @@ describe("a GPU backlog", () => {
 
     const redis = new Redis(lone.redis.url);
     try {
-      const queued = () => redis.zcard(`${queuePrefix("imagegen", GENERATE_IMAGE_QUEUE)}:${GENERATE_IMAGE_QUEUE}:prioritized`);
+      const key = (name: string) => `${queuePrefix("imagegen", GENERATE_IMAGE_QUEUE)}:${GENERATE_IMAGE_QUEUE}:${name}`;
+      // Queued, or held for fair sharing (a delayed job in its workspace's lane).
+      const queued = async () => (await redis.zcard(key("prioritized"))) + (await redis.zcard(key("delayed")));
       // Two run on the GPU; the worker holds at most a couple more; the rest wait in Redis.
       await expect.poll(queued, { timeout: 10_000 }).toBeGreaterThanOrEqual(14);
       const backlog = async () => {

@@ -7,10 +7,10 @@ import { parseArgs } from "node:util";
  */
 export const CLI_USAGE = `usage: imagegen <command> [options]
 
-  workspaces create --id <id> [--name <name>] [--models <id,id|*>] [limit flags]
+  workspaces create --id <id> [--name <name>] [--models <id,id|*>] [--weight <w>] [limit flags]
   workspaces list
   workspaces get <id>
-  workspaces update <id> [--name <name>] [--models <id,id|*>] [limit flags] [--rotate-webhook-secret]
+  workspaces update <id> [--name <name>] [--models <id,id|*>] [--weight <w>] [limit flags] [--rotate-webhook-secret]
   keys create --workspace <id> --name <name> [--expires-in-seconds <n> | --expires-at <unix seconds>] [limit flags]
   keys list --workspace <id>
   keys get <key id>
@@ -20,6 +20,7 @@ export const CLI_USAGE = `usage: imagegen <command> [options]
 
 limit flags: --requests-per-minute <n> --images-per-minute <n> --concurrent-generations <n> --images-per-day <n>
              (0 = unlimited; on update, "default" removes the workspace's own value)
+--weight: share of the GPUs when several workspaces have work waiting (default 1; 0.01-1000).
 --json '<object>' gives the request body as JSON. Output is JSON.
 Environment: REDIS_URL, QUEUE_PREFIX, MODEL_CATALOG_PATH, KEY_ROTATION_GRACE_SECONDS (as for the API).`;
 
@@ -66,6 +67,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       "expires-at": { type: "string" },
       "grace-seconds": { type: "string" },
       "rotate-webhook-secret": { type: "boolean" },
+      weight: { type: "string" },
       ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: "string" as const }])),
     },
   });
@@ -97,6 +99,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values["expires-at"] !== undefined) body.expires_at = integer("expires-at", values["expires-at"]);
   if (values["grace-seconds"] !== undefined) body.grace_seconds = integer("grace-seconds", values["grace-seconds"]);
   if (values["rotate-webhook-secret"]) body.rotate_webhook_secret = true;
+  if (values.weight !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(values.weight)) throw new CliUsageError(`--weight takes a positive number, not '${values.weight}'`);
+    body.weight = Number(values.weight);
+  }
 
   const need = (value: string | undefined, what: string): string => {
     if (!value) throw new CliUsageError(`${resource} ${action} needs ${what}`);

@@ -1,4 +1,4 @@
-import { commonEnvSchema, createRedisConnection, loadModelCatalog, parseEnv, ServiceError, toErrorBody } from "@imagegen/shared";
+import { commonEnvSchema, createRedisConnection, fairShareWeights, loadModelCatalog, parseEnv, ServiceError, toErrorBody } from "@imagegen/shared";
 import { z } from "zod";
 import { CLI_USAGE, CliUsageError, parseCliArgs, type CliCommand } from "./cli-args.js";
 import { migrateKeyLayout } from "./operations/migrate-key-layout.js";
@@ -54,6 +54,7 @@ async function main(): Promise<number> {
   try {
     const operations = createAdminOperations({
       store: createWorkspaceStore({ redis, prefix: config.QUEUE_PREFIX }),
+      fairShareWeights: fairShareWeights(redis, config.QUEUE_PREFIX),
       catalog,
       defaultRotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS,
     });

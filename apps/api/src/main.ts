@@ -52,7 +52,13 @@ async function main(): Promise<void> {
   const prefix = config.QUEUE_PREFIX;
   const queues = createQueueHandles({ producer, eventsConnection, prefix, telemetry, log });
   const access = createAccessControl({ config, redis: producer, subscriber, log, metrics, catalog });
-  const admin = createAdminApi({ config, store: access.store, catalog, failures: access.failures });
+  const admin = createAdminApi({
+    config,
+    store: access.store,
+    catalog,
+    failures: access.failures,
+    fairShareWeights: { set: (workspaceId, weight) => queues.fairShare.setWeight(workspaceId, weight) },
+  });
   const rateLimiter = createRateLimiter({
     redis: producer,
     prefix,
@@ -76,10 +82,11 @@ async function main(): Promise<void> {
       editMaxImageBytes: config.EDIT_MAX_IMAGE_BYTES,
       uploadTmpDir: config.UPLOAD_TMP_DIR,
       allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      fairShare: config.FAIR_SHARE === "on",
     },
   });
   const batchApi = createBatchApi({ config, redis: producer, batchesQueue: queues.batches, store });
-  const operations = createOperations({ config, redis: producer, queues: queues.all, failures: access.failures, metrics });
+  const operations = createOperations({ config, redis: producer, queues: queues.all, fairShare: queues.fairShare, failures: access.failures, metrics });
   const workerPresence = config.REFUSE_WITHOUT_WORKERS ? createWorkerPresence({ redis: producer, prefix }) : undefined;
   const consoleApi = await createConsoleApi({
     config,

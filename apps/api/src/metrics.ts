@@ -13,6 +13,7 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
   let queueDepth: QueueDepthReader | undefined;
   let batchCounts: BatchStatusCounts | undefined;
   let jobsHeldForGpu: (() => Promise<number>) | undefined;
+  let queuedByWorkspace: (() => Promise<Map<string, number>>) | undefined;
   const metrics = {
     registry,
     readQueueDepthFrom(reader: QueueDepthReader) {
@@ -23,6 +24,9 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
     },
     readJobsHeldForGpuFrom(reader: () => Promise<number>) {
       jobsHeldForGpu = reader;
+    },
+    readQueuedByWorkspaceFrom(reader: () => Promise<Map<string, number>>) {
+      queuedByWorkspace = reader;
     },
     httpRequests: new Counter({
       name: "imagegen_http_requests_total",
@@ -88,14 +92,31 @@ export function createApiMetrics(options: { enabled: boolean } = { enabled: true
     }),
     gpuBacklog: new Gauge({
       name: "imagegen_gpu_backlog_jobs",
-      help: "Generations waiting for a GPU: queued (wait list and prioritized) plus taken by a worker but not yet started. The autoscaling signal.",
+      help: "Generations waiting for a GPU: queued (wait list, prioritized, and delayed: held for fair sharing or backing off) plus taken by a worker but not yet started. The autoscaling signal.",
       registers: [registry],
       async collect() {
         if (!queueDepth || !jobsHeldForGpu) return;
         try {
           const [depths, held] = await Promise.all([queueDepth.read(), jobsHeldForGpu()]);
           const generate = depths.find((depth) => depth.queue === GENERATE_IMAGE_QUEUE);
-          this.set((generate ? generate.jobs.waiting + generate.jobs.prioritized : 0) + held);
+          this.set((generate ? generate.jobs.waiting + generate.jobs.prioritized + generate.jobs.delayed : 0) + held);
+        } catch {
+          this.reset();
+        }
+      },
+    }),
+    workspaceQueued: new Gauge({
+      name: "imagegen_workspace_queued_jobs",
+      help: "Generate-image jobs held for fair sharing, by workspace (workspaces with none are absent). Read from Redis at most every 2 s.",
+      labelNames: ["workspace"] as const,
+      registers: [registry],
+      async collect() {
+        if (!queuedByWorkspace) return;
+        try {
+          const queued = await queuedByWorkspace();
+          // A workspace whose lanes emptied must drop out, not keep its last count.
+          this.reset();
+          for (const [workspace, count] of queued) this.set({ workspace }, count);
         } catch {
           this.reset();
         }

@@ -1,4 +1,14 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, WEBHOOKS_QUEUE, queuePrefix, type Logger, type RedisClient, type Telemetry } from "@imagegen/shared";
+import {
+  BATCHES_QUEUE,
+  createFairShare,
+  GENERATE_IMAGE_QUEUE,
+  WEBHOOKS_QUEUE,
+  queuePrefix,
+  type FairShare,
+  type Logger,
+  type RedisClient,
+  type Telemetry,
+} from "@imagegen/shared";
 import { Queue, QueueEvents, type QueueOptions } from "bullmq";
 
 /**
@@ -12,6 +22,8 @@ export interface QueueHandles {
   generate: Queue;
   batches: Queue;
   webhooks: Queue;
+  /** The generate-image queue's fair-share lanes (weights, held jobs, positions). */
+  fairShare: FairShare;
   /** Completion events of generate-image jobs, read by the completion hub. */
   generateEvents: QueueEvents;
   /** Every queue, for depth metrics and the queue UI. */
@@ -44,6 +56,7 @@ export function createQueueHandles(deps: {
   const all = [generate, batches, webhooks];
   return {
     generate,
+    fairShare: createFairShare({ redis: deps.producer, queue: generate, log: deps.log }),
     batches,
     webhooks,
     generateEvents,

@@ -1,6 +1,7 @@
 import {
   assertRedisTopology,
   createLogger,
+  createDispatcher,
   createReadiness,
   createRedisConnection,
   exitGracefullyOnSignals,
@@ -29,6 +30,9 @@ import { composeWebhooks } from "./webhooks/compose.js";
 
 /** How often a worker re-reads the free GPU slots when no slot was freed meanwhile. */
 const PREFETCH_INTERVAL_MS = 500;
+
+/** A worker's capacity report outlives a few missed ticks, not a dead worker. */
+const FAIR_SHARE_REPORT_TTL_MS = 5000;
 
 async function main(): Promise<void> {
   // First, so every span below has a provider; off unless OTEL_* asks for it.
@@ -61,9 +65,14 @@ async function main(): Promise<void> {
   });
   const webhooks = composeWebhooks({ config, connection, queues, log });
   workers.register(webhooks.registration);
-  workers.register(composeBatches({ config, connection, catalog, queues, webhooks: webhooks.emitter, log }));
+  // Releases jobs held for fair sharing: after each job here, on each governor tick, and when a batch's lines arrive.
+  const dispatcher = createDispatcher(queues.fairShare, log);
+  workers.register(composeBatches({ config, connection, catalog, queues, dispatcher, webhooks: webhooks.emitter, log }));
   const generateWorker = workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
+  generateWorker.on("completed", dispatcher.kick);
+  generateWorker.on("failed", dispatcher.kick);
   const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
+  const gpuSlots = upstreamSlots.reduce((sum, upstream) => sum + upstream.cap, 0);
   const prefetch = createPrefetchGovernor({
     worker: generateWorker,
     workerId: processId,
@@ -77,6 +86,15 @@ async function main(): Promise<void> {
     prefix: config.QUEUE_PREFIX,
     intervalMs: PREFETCH_INTERVAL_MS,
     log,
+    onTick: async () => {
+      // What this worker can run, for the dispatchers' room; with global slots the fleet shares one ceiling.
+      await queues.fairShare.reportCapacity(
+        processId,
+        { own: Math.min(config.WORKER_CONCURRENCY, gpuSlots), ceiling: globalSlots ? gpuSlots : undefined },
+        FAIR_SHARE_REPORT_TTL_MS,
+      );
+      dispatcher.kick();
+    },
   });
   globalSlots?.onFreed(prefetch.poke);
 
@@ -130,6 +148,7 @@ async function main(): Promise<void> {
       await heartbeat.stop();
       await prefetch.stop();
       await Promise.all([workers.close(), healthPublisher.stop()]);
+      await dispatcher.idle();
       await queues.close();
       await router.close();
       await globalSlots?.close();

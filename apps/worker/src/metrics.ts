@@ -72,6 +72,20 @@ export function createWorkerMetrics(options: { enabled: boolean } = { enabled: t
       buckets: IMAGE_WORK_BUCKETS_SECONDS,
       registers: [registry],
     }),
+    /** Per workspace, for fair sharing: how long each tenant waits while others are busy. */
+    workspaceQueueWaitSeconds: new Histogram({
+      name: "imagegen_workspace_queue_wait_seconds",
+      help: "Time a generate-image job waited (held in its workspace's lane, then queued) before a worker took it, by workspace and kind.",
+      labelNames: ["workspace", "kind"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    workspaceRunningJobs: new Gauge({
+      name: "imagegen_workspace_running_jobs",
+      help: "Generate-image jobs this worker is running, by workspace (sum over workers for the fleet).",
+      labelNames: ["workspace"] as const,
+      registers: [registry],
+    }),
     upstreamRequestSeconds: new Histogram({
       name: "imagegen_upstream_request_duration_seconds",
       help: "One HTTP attempt against a GPU upstream.",

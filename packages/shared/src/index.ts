@@ -44,6 +44,7 @@ export * from "./metrics/recording-switch.js";
 export * from "./queues/depth.js";
 export * from "./queues/prefix.js";
 export * from "./queues/gpu-backlog.js";
+export * from "./queues/fair-share.js";
 export * from "./records/batch-status-counts.js";
 export * from "./telemetry.js";
 export * from "./public-api/index.js";

@@ -3,7 +3,7 @@ import { Router } from "express";
 import { DEFAULT_WORKSPACE } from "../auth/api-keys.js";
 import type { AuthFailureLimiter } from "../auth/auth-failures.js";
 import type { ApiConfig } from "../config.js";
-import { createAdminOperations } from "../workspaces/admin-operations.js";
+import { createAdminOperations, type AdminOperationsDeps } from "../workspaces/admin-operations.js";
 import type { WorkspaceStore } from "../workspaces/store.js";
 import { authenticateAdmin } from "./authenticate-admin.js";
 import { adminRouter } from "./router.js";
@@ -13,9 +13,20 @@ import { adminRouter } from "./router.js";
  * and keys, behind ADMIN_TOKEN. Without the token there is no router and the
  * admin API answers 404.
  */
-export function createAdminApi(deps: { config: ApiConfig; store: WorkspaceStore; catalog: ModelCatalog; failures: AuthFailureLimiter }) {
+export function createAdminApi(deps: {
+  config: ApiConfig;
+  store: WorkspaceStore;
+  catalog: ModelCatalog;
+  failures: AuthFailureLimiter;
+  fairShareWeights: AdminOperationsDeps["fairShareWeights"];
+}) {
   const { config } = deps;
-  const operations = createAdminOperations({ store: deps.store, catalog: deps.catalog, defaultRotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS });
+  const operations = createAdminOperations({
+    store: deps.store,
+    catalog: deps.catalog,
+    fairShareWeights: deps.fairShareWeights,
+    defaultRotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS,
+  });
   let router: Router | undefined;
   if (config.ADMIN_TOKEN) {
     router = Router();

@@ -7,7 +7,7 @@ import type { AuthFailureLimiter } from "./auth-failures.js";
 import { createAuthenticator } from "./authenticator.js";
 import { mintKey } from "./key-format.js";
 
-const workspace = (id: string): WorkspaceRecord => ({ id, name: id, models: "*", limits: {}, webhook_secret: "whsec_x", created_at: 0 });
+const workspace = (id: string): WorkspaceRecord => ({ id, name: id, models: "*", limits: {}, webhook_secret: "whsec_x", created_at: 0, weight: 1 });
 
 function setup(options: { blockedMs?: number } = {}) {
   let now = 1_800_000_000_000;

@@ -78,8 +78,8 @@ function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
         setImmediate(() => waiters.get(payload.requestId)?.({ status: "failed", failedReason }));
       }
     },
-    async withdraw(jobId) {
-      withdrawn.push(jobId);
+    async withdraw(job) {
+      withdrawn.push(job.requestId);
     },
     async settled(jobId) {
       return settledJobs.get(jobId);

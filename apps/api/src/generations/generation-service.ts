@@ -15,7 +15,7 @@ import {
   type ResponseFormat,
 } from "@imagegen/shared";
 import type { CompletionHub, JobOutcome } from "./completion-hub.js";
-import type { GenerationJobQueue } from "./job-queue.js";
+import type { GenerationJobQueue, QueuedJobRef } from "./job-queue.js";
 import type { HistoryRecorder } from "./history-recorder.js";
 import type { Preferences } from "./prefer.js";
 
@@ -128,9 +128,9 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
   }
 
   /** Nobody will collect the result: take the job back if no worker has it yet. */
-  async function withdraw(jobId: string, log: Logger): Promise<void> {
+  async function withdraw(job: QueuedJobRef, log: Logger): Promise<void> {
     try {
-      await deps.queue.withdraw(jobId);
+      await deps.queue.withdraw(job);
     } catch (error) {
       log.debug({ err: error }, "could not withdraw job (already running or finished)");
     }
@@ -146,7 +146,7 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
       case "failed":
         throw failureToError(result.failedReason);
       case "abandoned":
-        await withdraw(payload.requestId, log);
+        await withdraw(payload, log);
         throw new ServiceError("internal_error", "The client closed the connection.");
       case "timed_out": {
         // The end event may have been missed (e.g. while reconnecting to
@@ -154,7 +154,7 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         const settled = await deps.queue.settled(payload.requestId).catch(() => undefined);
         if (settled?.state === "completed") return parseResult(settled.returnValue);
         if (settled?.state === "failed") throw failureToError(settled.failedReason);
-        await withdraw(payload.requestId, log);
+        await withdraw(payload, log);
         throw new ServiceError("upstream_timeout");
       }
     }

@@ -1,4 +1,12 @@
-import { createBatchRecords, createGenerationHistory, createGenerationRecords, createIdempotency, createWebhookEmitter, type Logger } from "@imagegen/shared";
+import {
+  createBatchRecords,
+  createDispatcher,
+  createGenerationHistory,
+  createGenerationRecords,
+  createIdempotency,
+  createWebhookEmitter,
+  type Logger,
+} from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 import type { RedisClient } from "@imagegen/shared";
 import type { ApiMetrics } from "../metrics.js";
@@ -45,16 +53,33 @@ export function createGenerations(deps: {
     uploadTmpDir: string;
     /** WEBHOOK_ALLOW_PRIVATE_TARGETS: may webhook_url point at private and loopback addresses. */
     allowPrivateWebhookTargets: boolean;
+    /** FAIR_SHARE=on: work that would wait is held in its workspace's lane and released in fair order. */
+    fairShare: boolean;
   };
 }) {
   const { redis, prefix, queues } = deps;
   const records = createGenerationRecords(redis, prefix);
   const history = createGenerationHistory(redis, prefix, { perWorkspace: deps.settings.historyPerWorkspace });
   const webhooks = createWebhookEmitter({ queue: queues.webhooks, generations: records, batches: createBatchRecords(redis, prefix) });
-  const jobs = createGenerationJobs({ records, queue: queues.generate, redis, store: deps.store, webhooks, urlTtlSeconds: deps.settings.urlTtlSeconds, history });
+  const jobs = createGenerationJobs({
+    records,
+    queue: queues.generate,
+    fairShare: queues.fairShare,
+    redis,
+    store: deps.store,
+    webhooks,
+    urlTtlSeconds: deps.settings.urlTtlSeconds,
+    history,
+  });
   const hub = createCompletionHub(queues.generateEvents, (waiting) => deps.metrics.syncWaiters.set(waiting));
   const service = createGenerationService({
-    queue: bullGenerationJobQueue(queues.generate),
+    queue: bullGenerationJobQueue({
+      queue: queues.generate,
+      ...(deps.settings.fairShare
+        ? // Held work goes out as soon as there is room: workers release the rest as their jobs end.
+          { fairShare: queues.fairShare, dispatcher: createDispatcher(queues.fairShare, deps.log) }
+        : { fairShare: undefined, dispatcher: undefined }),
+    }),
     hub,
     records,
     idempotency: createIdempotency(redis, prefix),

@@ -1,8 +1,15 @@
-import { GENERATE_IMAGE_QUEUE, generateImageJobOptions, type GenerateImagePayload } from "@imagegen/shared";
-import type { Queue } from "bullmq";
+import {
+  addGenerateJobFairly,
+  generateImageJobOptions,
+  type FairEnqueueDeps,
+  type GenerateImagePayload,
+} from "@imagegen/shared";
 
 /** How a job ended, read from the queue itself rather than from its events. */
 export type SettledJob = { state: "completed"; returnValue: unknown } | { state: "failed"; failedReason: string | undefined };
+
+/** What identifies a queued job: its id, and the workspace whose lane may hold it. */
+export type QueuedJobRef = Pick<GenerateImagePayload, "requestId" | "workspaceId">;
 
 /**
  * What the generation service needs of the generate-image queue: small, so
@@ -12,18 +19,22 @@ export type SettledJob = { state: "completed"; returnValue: unknown } | { state:
 export interface GenerationJobQueue {
   enqueue(payload: GenerateImagePayload): Promise<void>;
   /** Takes a job back if no worker has it yet; a job already running or ended stays. */
-  withdraw(jobId: string): Promise<void>;
+  withdraw(job: QueuedJobRef): Promise<void>;
   /** The job's end as the queue recorded it, or undefined while it runs (or once it is gone). */
   settled(jobId: string): Promise<SettledJob | undefined>;
 }
 
-export function bullGenerationJobQueue(queue: Queue): GenerationJobQueue {
+/** The queue with fair sharing between workspaces when `fair.fairShare` is set (FAIR_SHARE=on). */
+export function bullGenerationJobQueue(fair: FairEnqueueDeps): GenerationJobQueue {
+  const { queue } = fair;
   return {
     async enqueue(payload) {
-      await queue.add(GENERATE_IMAGE_QUEUE, payload, generateImageJobOptions(payload));
+      await addGenerateJobFairly(fair, payload, generateImageJobOptions(payload));
     },
-    async withdraw(jobId) {
-      await queue.remove(jobId);
+    async withdraw(job) {
+      // Out of its lane first, so no dispatcher releases it in between.
+      await fair.fairShare?.withdraw(job.workspaceId, [job.requestId]);
+      await queue.remove(job.requestId);
     },
     async settled(jobId) {
       const job = await queue.getJob(jobId);

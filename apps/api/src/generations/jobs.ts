@@ -8,6 +8,7 @@ import {
   type GenerationRecord,
   type GenerationHistory,
   type GenerationRecords,
+  type FairShare,
   type WebhookEmitter,
 } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
@@ -25,6 +26,7 @@ import { renderImages } from "./render.js";
 export function createGenerationJobs(deps: {
   records: GenerationRecords;
   queue: Queue;
+  fairShare: Pick<FairShare, "position" | "withdraw">;
   redis: RedisClient;
   store: ImageStore;
   webhooks: WebhookEmitter;
@@ -48,7 +50,7 @@ export function createGenerationJobs(deps: {
   /** The job as the API shows it: position while queued, images or error once ended. */
   async function describe(record: GenerationRecord): Promise<GenerationJobObject> {
     if (record.status === "queued") {
-      return toGenerationJobObject(record, { queuePosition: await queuePosition(deps.queue, deps.redis, record.id) });
+      return toGenerationJobObject(record, { queuePosition: await queuePosition(deps, record) });
     }
     if (record.status === "succeeded" && record.result) {
       return toGenerationJobObject(record, {
@@ -71,7 +73,10 @@ export function createGenerationJobs(deps: {
       if (outcome?.applied) {
         // Not started: take it out of the queue. Started: it runs to its
         // end, and the worker leaves the cancelled record as it is.
-        if (outcome.previous === "queued") await deps.queue.remove(id).catch(() => 0);
+        if (outcome.previous === "queued") {
+          await deps.fairShare.withdraw(workspaceId, [id]).catch(() => 0);
+          await deps.queue.remove(id).catch(() => 0);
+        }
         await deps.webhooks.generationEnded(id, "image.generation.cancelled");
       }
       return describe(await find(id, workspaceId));

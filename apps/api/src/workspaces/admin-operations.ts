@@ -5,6 +5,8 @@ import {
   parseOrInvalid,
   ServiceError,
   WORKSPACE_ID_PATTERN,
+  DEFAULT_WORKSPACE_WEIGHT,
+  workspaceWeightSchema,
   type Limits,
   type ModelCatalog,
   type WorkspaceRecord,
@@ -39,12 +41,15 @@ export const createWorkspaceBodySchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   models: entitledModelsSchema.default("*"),
   limits: limitsSchema.default({}),
+  /** Share of the GPUs when several workspaces have work waiting (fair sharing). */
+  weight: workspaceWeightSchema.default(DEFAULT_WORKSPACE_WEIGHT),
 });
 
 export const updateWorkspaceBodySchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   models: entitledModelsSchema.optional(),
   limits: limitsPatchSchema.optional(),
+  weight: workspaceWeightSchema.optional(),
   /** Issue a new webhook signing secret (the old one stops working at once). */
   rotate_webhook_secret: z.boolean().optional(),
 });
@@ -78,6 +83,8 @@ export function workspaceView(record: WorkspaceRecord) {
 
 export interface AdminOperationsDeps {
   store: WorkspaceStore;
+  /** Where dispatchers read each workspace's weight (the record keeps the setting). */
+  fairShareWeights: { set(workspaceId: string, weight: number): Promise<void> };
   catalog: ModelCatalog;
   /** Grace period of a rotated secret when the request gives none. */
   defaultRotationGraceSeconds: number;
@@ -119,8 +126,10 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
         limits: input.limits,
         webhook_secret: newWebhookSecret(),
         created_at: now(),
+        weight: input.weight,
       };
       if (!(await store.createWorkspace(record))) throw new ServiceError("conflict", `Workspace '${input.id}' already exists.`);
+      await deps.fairShareWeights.set(record.id, record.weight);
       return workspaceView(record);
     },
 
@@ -148,7 +157,10 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
         fields.limits = JSON.stringify(limits);
       }
       if (input.rotate_webhook_secret) fields.webhook_secret = newWebhookSecret();
+      if (input.weight !== undefined) fields.weight = String(input.weight);
       if (!(await store.updateWorkspace(workspaceId, fields))) throw new ServiceError("not_found", `No workspace '${workspaceId}'.`);
+      // Takes effect at the next dispatch, for work already waiting too.
+      if (input.weight !== undefined) await deps.fairShareWeights.set(workspaceId, input.weight);
       await store.publishInvalidation({ kind: "workspace", id: workspaceId });
       return workspaceView(await workspaceOrThrow(workspaceId));
     },
@@ -225,6 +237,7 @@ export function createAdminOperations(deps: AdminOperationsDeps) {
         limits: {},
         webhook_secret: webhookSecret ?? newWebhookSecret(),
         created_at: now(),
+        weight: DEFAULT_WORKSPACE_WEIGHT,
       });
     },
   };

@@ -1,4 +1,13 @@
-import { BATCHES_QUEUE, createBatchRecords, createFileRecords, type Logger, type ModelCatalog, type WebhookEmitter, type RedisClient } from "@imagegen/shared";
+import {
+  BATCHES_QUEUE,
+  createBatchRecords,
+  createFileRecords,
+  type Dispatcher,
+  type Logger,
+  type ModelCatalog,
+  type RedisClient,
+  type WebhookEmitter,
+} from "@imagegen/shared";
 import { createFileStore } from "@imagegen/storage";
 import type { WorkerConfig } from "../config.js";
 import type { QueueHandles } from "../queues/queue-handles.js";
@@ -9,7 +18,9 @@ export interface BatchesDeps {
   config: WorkerConfig;
   connection: RedisClient;
   catalog: ModelCatalog;
-  queues: Pick<QueueHandles, "generateImage" | "batches">;
+  queues: Pick<QueueHandles, "generateImage" | "batches" | "fairShare">;
+  /** Releases held jobs when a batch's lines arrive while there is room. */
+  dispatcher: Dispatcher;
   webhooks: WebhookEmitter;
   log: Logger;
 }
@@ -23,6 +34,11 @@ export function composeBatches(deps: BatchesDeps): WorkerRegistration {
     files: createFileRecords(connection, config.QUEUE_PREFIX),
     fileStore: createFileStore(config),
     generateQueue: deps.queues.generateImage,
+    fair: {
+      queue: deps.queues.generateImage,
+      fairShare: config.FAIR_SHARE === "on" ? deps.queues.fairShare : undefined,
+      dispatcher: deps.dispatcher,
+    },
     batchesQueue: deps.queues.batches,
     webhooks: deps.webhooks,
     log: deps.log.child({ queue: BATCHES_QUEUE }),

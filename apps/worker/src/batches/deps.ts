@@ -1,4 +1,4 @@
-import type { BatchRecords, FileRecords, Logger, ModelCatalog, WebhookEmitter } from "@imagegen/shared";
+import type { BatchRecords, FairEnqueueDeps, FileRecords, Logger, ModelCatalog, WebhookEmitter } from "@imagegen/shared";
 import type { FileStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 
@@ -9,6 +9,8 @@ export interface BatchStepDeps {
   files: FileRecords;
   fileStore: FileStore;
   generateQueue: Queue;
+  /** How lines enter the generate-image queue: held in the workspace's batch lane when fair sharing is on. */
+  fair: FairEnqueueDeps;
   batchesQueue: Queue;
   webhooks: WebhookEmitter;
   log: Logger;

@@ -24,6 +24,11 @@ export async function withdrawLines(deps: BatchStepDeps, batchId: string, reason
   for (let start = 0; start < batch.total; start += WITHDRAW_CHUNK) {
     const indexes = Array.from({ length: Math.min(WITHDRAW_CHUNK, batch.total - start) }, (_, offset) => start + offset);
     const recorded = await deps.batches.readLines(batchId, start, indexes.length);
+    // Out of the batch lane first, so no dispatcher releases a line being withdrawn.
+    await deps.fair.fairShare?.withdraw(
+      batch.workspace,
+      indexes.filter((index, position) => recorded[position] === null && index < dispatched).map((index) => batchLineRequestId(batchId, index)),
+    );
     await Promise.all(
       indexes.map(async (index, position) => {
         if (recorded[position] !== null) return;

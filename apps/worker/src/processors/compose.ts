@@ -46,7 +46,17 @@ export function composeGenerations(deps: GenerationsDeps): WorkerRegistration {
   });
   return {
     queue: GENERATE_IMAGE_QUEUE,
-    processor: async (job, token) => recorded(job, parseGenerateImageJob(job, log), token),
+    processor: async (job, token) => {
+      const payload = parseGenerateImageJob(job, log);
+      const workspace = { workspace: payload.workspaceId };
+      deps.metrics.workspaceQueueWaitSeconds.observe({ ...workspace, kind: payload.kind }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
+      deps.metrics.workspaceRunningJobs.inc(workspace);
+      try {
+        return await recorded(job, payload, token);
+      } finally {
+        deps.metrics.workspaceRunningJobs.dec(workspace);
+      }
+    },
     concurrency: config.WORKER_CONCURRENCY,
     // A job whose worker died twice is failed instead of looping forever.
     maxStalledCount: 2,

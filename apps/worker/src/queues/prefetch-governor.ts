@@ -26,6 +26,8 @@ export interface PrefetchGovernorDeps {
   prefix: string;
   intervalMs: number;
   log: Logger;
+  /** Runs after each tick's own work (the worker reports its capacity for fair sharing there). */
+  onTick?: () => Promise<void>;
 }
 
 /** Freed-slot words arrive per call; one re-read per this many ms is enough. */
@@ -47,6 +49,7 @@ export function createPrefetchGovernor(deps: PrefetchGovernorDeps) {
       // At least one, so a worker whose upstreams are all busy still takes the next job as soon as one ends.
       deps.worker.concurrency = Math.max(1, Math.min(deps.maxConcurrency, deps.running() + free));
       await reportJobsHeldForGpu(deps.redis, deps.prefix, deps.workerId, deps.waitingForSlot(), REPORT_TTL_MS);
+      await deps.onTick?.();
     } catch (error) {
       // Without Redis the worker cannot take jobs anyway; keep the last concurrency.
       deps.log.debug({ err: error }, "prefetch governor could not read GPU slots");

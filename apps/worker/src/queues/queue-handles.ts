@@ -1,10 +1,12 @@
-import { BATCHES_QUEUE, GENERATE_IMAGE_QUEUE, queuePrefix, WEBHOOKS_QUEUE, type Logger, type RedisClient } from "@imagegen/shared";
+import { BATCHES_QUEUE, createFairShare, GENERATE_IMAGE_QUEUE, queuePrefix, WEBHOOKS_QUEUE, type FairShare, type Logger, type RedisClient } from "@imagegen/shared";
 import { Queue } from "bullmq";
 
 /** The worker's producer handles, one per queue it adds jobs to. */
 export interface QueueHandles {
   /** Batch lines are dispatched here; cancelled and expired lines are withdrawn from here. */
   generateImage: Queue;
+  /** The generate-image queue's fair-share lanes: batch lines are held there, dispatchers release them. */
+  fairShare: FairShare;
   /** Batch steps queue each other (finalize after the last line, after a withdrawal). */
   batches: Queue;
   /** Webhook events, queued when a retained job or a batch ends. */
@@ -26,6 +28,7 @@ export function createQueueHandles(deps: { connection: RedisClient; prefix: stri
   const handles = { generateImage: open(GENERATE_IMAGE_QUEUE), batches: open(BATCHES_QUEUE), webhooks: open(WEBHOOKS_QUEUE) };
   return {
     ...handles,
+    fairShare: createFairShare({ redis: deps.connection, queue: handles.generateImage, log: deps.log }),
     async close() {
       await Promise.all(Object.values(handles).map((queue) => queue.close()));
     },

@@ -40,6 +40,13 @@ export const commonEnvSchema = z.object({
    * instrumentation costs (bench/src/instrumentation-overhead.ts), not for production.
    */
   METRICS_ENABLED: z.enum(["true", "false"]).default("true").transform((value) => value === "true"),
+  /**
+   * `on`: generate-image jobs that would wait are dispatched in weighted fair
+   * order between workspaces (see README, "Fair share"). `off`: first come,
+   * first served within each kind. Set it the same on the API and the workers;
+   * workers release held jobs either way.
+   */
+  FAIR_SHARE: z.enum(["on", "off"]).default("on"),
   /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; Prometheus sends it with `authorization.credentials`. */
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
 });

@@ -26,6 +26,10 @@ export type LimitName = (typeof LIMIT_NAMES)[number];
 export const entitledModelsSchema = z.union([z.literal("*"), z.array(z.string().min(1)).max(1000)]);
 export type EntitledModels = z.infer<typeof entitledModelsSchema>;
 
+/** A workspace's share of the GPUs relative to other busy workspaces (fair sharing): 2 gets twice the slots of 1. */
+export const DEFAULT_WORKSPACE_WEIGHT = 1;
+export const workspaceWeightSchema = z.number().min(0.01).max(1000);
+
 /** A workspace hash as Redis returns it (all strings), parsed. */
 export const workspaceRecordSchema = z.object({
   id: z.string().regex(WORKSPACE_ID_PATTERN),
@@ -34,6 +38,8 @@ export const workspaceRecordSchema = z.object({
   limits: jsonColumn(limitsSchema),
   webhook_secret: z.string(),
   created_at: z.coerce.number().int(),
+  /** Share of the GPUs relative to other busy workspaces (fair sharing); absent on records written before it existed. */
+  weight: z.coerce.number().pipe(workspaceWeightSchema).default(DEFAULT_WORKSPACE_WEIGHT),
 });
 export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
 
@@ -46,6 +52,7 @@ export function workspaceFields(record: WorkspaceRecord): Record<string, string>
     limits: JSON.stringify(record.limits),
     webhook_secret: record.webhook_secret,
     created_at: String(record.created_at),
+    weight: String(record.weight),
   };
 }
 

@@ -1,0 +1,265 @@
+import { Job, type JobsOptions, type Queue } from "bullmq";
+import type { Logger } from "../logger.js";
+import type { RedisClient } from "../redis.js";
+import { DEFAULT_WORKSPACE_WEIGHT } from "../workspaces/records.js";
+import { queuePrefix } from "./prefix.js";
+import { ADMIT, DISPATCH, HOLD, POSITION, QUEUED, REPORT, WITHDRAW } from "./fair-share-scripts.js";
+import { GENERATE_IMAGE_QUEUE, type GenerateImagePayload, type JobKind } from "./generate-image.js";
+
+
+/**
+ * Weighted fair sharing of the GPUs between workspaces.
+ *
+ * Every generate-image job is a BullMQ job from the moment it is accepted
+ * (stable id, state, removal), but while others wait it is added *delayed*
+ * and its id is put in its workspace's lane for its kind. Dispatchers (every
+ * worker after each job, and whoever holds new work while there is room)
+ * release jobs from the lanes in weighted fair order by promoting them, so
+ * that at most the GPU slots plus one job per worker are out of the lanes.
+ * Which job runs next is thereby decided here, in Redis, whatever the number
+ * of API replicas and workers; BullMQ keeps doing the rest (locks, stalled
+ * jobs, retries, events).
+ *
+ * Order: workspaces take turns by start-time fair queueing (each gets slots
+ * in proportion to its weight while it has work waiting; an idle one's share
+ * goes to the others). Within a workspace, its sync calls go before its async
+ * jobs, which go before its batch lines. Once released, sync calls (BullMQ's
+ * plain wait list) still go before queued work (its prioritized set).
+ *
+ * When nothing is held and there is room, a job is added as usual (one
+ * script call is the whole cost), so an unloaded service behaves as before.
+ *
+ * Keys (in the generate-image queue's hash slot, `{prefix}:{generate-image}:fair:*`):
+ *   lane:{workspace}:{kind}  ZSET job id → hold time * 1000 + sequence
+ *   active                    ZSET workspace with held work → pass (virtual time)
+ *   vtime                     STRING pass of the last job released
+ *   weights                   HASH workspace → weight (absent: 1)
+ *   starting                  ZSET job id picked but not yet promoted → Redis ms
+ *   workers / capacity        ZSET worker → report expiry; HASH worker → `{own}:{ceiling}`
+ *   seq                       STRING counter for FIFO ties within a millisecond
+ */
+
+/**
+ * How long a held job stays delayed in BullMQ. Dispatchers release it long
+ * before; this only bounds how long a job could wait if no dispatcher ever
+ * ran again (BullMQ then promotes it itself). Longer than any job's lifetime.
+ */
+export const HELD_JOB_DELAY_MS = 7 * 24 * 3600 * 1000;
+
+/** A job picked from a lane but not promoted after this long is promoted again (its dispatcher died). */
+const STARTING_TIMEOUT_MS = 5000;
+
+/** A lane entry whose job does not exist yet is waited for this long (its producer is still adding it). */
+const ADD_GRACE_MS = 10_000;
+
+/** Most jobs one dispatch call releases: bounds the time a script holds Redis. */
+const DISPATCH_BATCH = 64;
+
+
+export type Admission = "direct" | "held" | "held-dispatch";
+
+export interface FairShare {
+  /** How a new job enters: as usual (`direct`), or held in its lane; `held-dispatch` means there is room: dispatch now. */
+  admit(job: { jobId: string; workspaceId: string; kind: JobKind }): Promise<Admission>;
+  /** Holds many jobs of one workspace and kind (a batch's lines); true when there is room to dispatch now. */
+  hold(workspaceId: string, kind: JobKind, jobIds: readonly string[]): Promise<boolean>;
+  /** Releases jobs in fair order while there is room; returns how many were released. */
+  dispatchOnce(): Promise<number>;
+  /** Takes jobs out of the lanes; returns how many were held. */
+  withdraw(workspaceId: string, jobIds: readonly string[]): Promise<number>;
+  /** A held job's estimated 1-based place in the fair order, or undefined when it is not held. */
+  position(workspaceId: string, jobId: string): Promise<number | undefined>;
+  /** Jobs held per workspace that has any. */
+  queuedByWorkspace(): Promise<Map<string, number>>;
+  /** A worker's report of the jobs it can run at once (`own`) and the global cap it shares (`ceiling`). */
+  reportCapacity(workerId: string, report: { own: number; ceiling: number | undefined }, ttlMs: number): Promise<void>;
+  setWeight(workspaceId: string, weight: number): Promise<void>;
+}
+
+/** Reported when there is no global cap: larger than any fleet. */
+const NO_CEILING = 1_000_000_000;
+
+/** Keys from the generate-image queue's BullMQ prefix (`{prefix}:{generate-image}`); they sit beside BullMQ's in its slot. */
+export function fairShareKeys(generateQueuePrefix: string) {
+  const base = `${generateQueuePrefix}:fair`;
+  return {
+    laneBase: `${base}:lane:`,
+    active: `${base}:active`,
+    vtime: `${base}:vtime`,
+    weights: `${base}:weights`,
+    starting: `${base}:starting`,
+    workers: `${base}:workers`,
+    capacity: `${base}:capacity`,
+    seq: `${base}:seq`,
+  };
+}
+
+export function createFairShare(deps: {
+  redis: RedisClient;
+  /** The generate-image queue. */
+  queue: Queue;
+  log: Logger;
+  /** Tests shorten it; see STARTING_TIMEOUT_MS. */
+  startingTimeoutMs?: number;
+}): FairShare {
+  const { redis, queue } = deps;
+  const startingTimeoutMs = deps.startingTimeoutMs ?? STARTING_TIMEOUT_MS;
+  // Our queues always have a prefix (queuePrefix); "bull" is BullMQ's own default.
+  const keys = fairShareKeys(queue.opts.prefix ?? "bull");
+  const capacityKeys = [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity];
+
+  async function promote(jobId: string): Promise<void> {
+    try {
+      await new Job(queue, GENERATE_IMAGE_QUEUE, {}, {}, jobId).promote();
+    } catch {
+      // Not delayed any more (promoted by a dispatcher whose answer was lost, withdrawn, or gone): nothing to do.
+    }
+  }
+
+  return {
+    async admit({ jobId, workspaceId, kind }) {
+      const verdict = Number(await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]));
+      return verdict === 0 ? "direct" : verdict === 2 ? "held-dispatch" : "held";
+    },
+    async hold(workspaceId, kind, jobIds) {
+      if (jobIds.length === 0) return false;
+      return Number(await HOLD(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, ...jobIds])) === 1;
+    },
+    async dispatchOnce() {
+      const picked = await DISPATCH(
+        redis,
+        [...capacityKeys, keys.active, keys.vtime, keys.weights, queue.toKey("delayed")],
+        [keys.laneBase, queue.toKey(""), DISPATCH_BATCH, ADD_GRACE_MS, startingTimeoutMs],
+      );
+      const ids = Array.isArray(picked) ? picked.map(String) : [];
+      if (ids.length === 0) return 0;
+      await Promise.all(ids.map(promote));
+      // Promoted (or nothing to promote): they now count in BullMQ's own lists.
+      await redis.zrem(keys.starting, ...ids);
+      return ids.length;
+    },
+    async withdraw(workspaceId, jobIds) {
+      if (jobIds.length === 0) return 0;
+      return Number(await WITHDRAW(redis, [keys.active], [keys.laneBase, workspaceId, ...jobIds]));
+    },
+    async position(workspaceId, jobId) {
+      const place = Number(await POSITION(redis, [queue.toKey("wait"), queue.toKey("prioritized"), keys.active, keys.weights, keys.vtime], [keys.laneBase, workspaceId, jobId]));
+      return place > 0 ? place : undefined;
+    },
+    async queuedByWorkspace() {
+      const flat = await QUEUED(redis, [keys.active], [keys.laneBase]);
+      const queued = new Map<string, number>();
+      if (!Array.isArray(flat)) return queued;
+      for (let i = 0; i + 1 < flat.length; i += 2) queued.set(String(flat[i]), Number(flat[i + 1]));
+      return queued;
+    },
+    async reportCapacity(workerId, report, ttlMs) {
+      const own = Math.max(0, Math.floor(report.own));
+      const ceiling = report.ceiling === undefined ? NO_CEILING : Math.max(0, Math.floor(report.ceiling));
+      await REPORT(redis, [keys.workers, keys.capacity], [workerId, own, ceiling, ttlMs]);
+    },
+    setWeight: (workspaceId, weight) => setFairShareWeight(redis, keys, workspaceId, weight),
+  };
+}
+
+/**
+ * The copy of a workspace's weight the dispatch script reads (the workspace
+ * record keeps the setting; the admin operations write both).
+ */
+export async function setFairShareWeight(redis: RedisClient, keys: Pick<ReturnType<typeof fairShareKeys>, "weights">, workspaceId: string, weight: number): Promise<void> {
+  if (weight === DEFAULT_WORKSPACE_WEIGHT) await redis.hdel(keys.weights, workspaceId);
+  else await redis.hset(keys.weights, workspaceId, String(weight));
+}
+
+/** Weight writes without a Queue handle (the CLI). */
+export function fairShareWeights(redis: RedisClient, prefix: string) {
+  const keys = fairShareKeys(queuePrefix(prefix, GENERATE_IMAGE_QUEUE));
+  return { set: (workspaceId: string, weight: number) => setFairShareWeight(redis, keys, workspaceId, weight) };
+}
+
+export interface Dispatcher {
+  /** Asks for a dispatch soon; calls while one runs make it run once more, never pile up. */
+  kick(): void;
+  /** Resolves when no dispatch is running or asked for (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Runs dispatch calls one at a time, repeating while jobs come out (there
+ * may be more room than one call fills) or while someone kicked meanwhile.
+ */
+export function createDispatcher(fairShare: Pick<FairShare, "dispatchOnce">, log: Logger): Dispatcher {
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  async function loop(): Promise<void> {
+    do {
+      again = false;
+      try {
+        while ((await fairShare.dispatchOnce()) > 0);
+      } catch (error) {
+        // Redis away: the next kick (a job ending, the periodic tick) tries again.
+        log.warn({ err: error }, "could not dispatch held jobs");
+        return;
+      }
+    } while (again);
+  }
+
+  return {
+    kick() {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = loop().finally(() => {
+        running = undefined;
+      });
+    },
+    async idle() {
+      while (running) await running;
+    },
+  };
+}
+
+/** What adding generate-image jobs fairly needs; `fairShare` undefined means fair sharing is off (FIFO per kind). */
+export interface FairEnqueueDeps {
+  queue: Queue;
+  fairShare: FairShare | undefined;
+  dispatcher: Dispatcher | undefined;
+}
+
+/**
+ * Adds one job: as usual when nobody waits and there is room, else held in
+ * its workspace's lane. The lane entry is written before the job, so a
+ * producer that dies in between leaves an entry that dispatchers drop, never
+ * a held job that no lane knows.
+ */
+export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: GenerateImagePayload, opts: JobsOptions): Promise<void> {
+  const admission = deps.fairShare ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind }) : "direct";
+  if (admission === "direct") {
+    await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
+    return;
+  }
+  await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
+  if (admission === "held-dispatch") deps.dispatcher?.kick();
+}
+
+/** Adds many jobs of one workspace and kind (a batch's lines), always held: they are a flood by nature. */
+export async function addGenerateJobsFairly(
+  deps: FairEnqueueDeps,
+  workspaceId: string,
+  kind: JobKind,
+  jobs: ReadonlyArray<{ data: GenerateImagePayload; opts: JobsOptions }>,
+): Promise<void> {
+  if (!deps.fairShare) {
+    await deps.queue.addBulk(jobs.map((job) => ({ name: GENERATE_IMAGE_QUEUE, data: job.data, opts: job.opts })));
+    return;
+  }
+  const room = await deps.fairShare.hold(
+    workspaceId,
+    kind,
+    jobs.map((job) => job.data.requestId),
+  );
+  await deps.queue.addBulk(jobs.map((job) => ({ name: GENERATE_IMAGE_QUEUE, data: job.data, opts: { ...job.opts, delay: HELD_JOB_DELAY_MS } })));
+  if (room) deps.dispatcher?.kick();
+}
