@@ -110,6 +110,9 @@ async function compareLarge(services: VariantService[], simLargeUrl: string): Pr
     console.log(loadLine("direct (simulator)", direct!, 24));
     console.log(`  added p50: base ${(p50(base!) - p50(direct!)).toFixed(2)} ms, head ${(p50(head!) - p50(direct!)).toFixed(2)} ms`);
     console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
+    for (const [label, load] of [["base", base!], ["head", head!], ["direct", direct!]] as const) {
+      for (const [reason, count] of load.failures) console.log(`  ${label} failed ${count}x: ${reason}`);
+    }
     failed ||= failureCount(base!) + failureCount(head!) + failureCount(direct!) > 0;
   }
   return !failed;
