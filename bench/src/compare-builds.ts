@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { alternateRounds, loadLine, requestsPerSecond, runVariantBench } from "./alternate.ts";
+import { alternateRounds, alternateRoundsWithCpu, loadLine, requestsPerSecond, runVariantBench } from "./alternate.ts";
 import { failureCount, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
 import { startVariantStacks, VARIANT_LARGE_MODEL, VARIANT_MODEL, type VariantService } from "./variant-stack.ts";
@@ -98,15 +98,22 @@ async function compareLarge(services: VariantService[], simLargeUrl: string): Pr
     [1, counts.c1, "url"],
     [64, counts.c64, "b64_json"],
   ] as const) {
-    const [base, head, direct] = await alternateRounds([...services, directTarget(simLargeUrl)], largeSpec(format), {
+    const results = await alternateRoundsWithCpu([...services, directTarget(simLargeUrl)], largeSpec(format), {
       concurrency,
       requests,
       rounds: plan.rounds,
       warmup: counts.warmup,
     });
+    const [base, head, direct] = results.map((each) => each.load);
+    /** CPU milliseconds per request of the API and the worker: steadier than latency on a shared machine. */
+    const cpuPerRequest = (index: number) => {
+      const { load, cpuSeconds } = results[index]!;
+      const perRequest = (role: string) => (((cpuSeconds[role] ?? 0) * 1000) / Math.max(1, load.latenciesMs.length)).toFixed(2);
+      return `   CPU/request api ${perRequest("api")} ms, worker ${perRequest("worker")} ms`;
+    };
     console.log(`\nc=${concurrency}, ${format}:`);
-    console.log(loadLine(`base (${flags.base})`, base!, 24));
-    console.log(loadLine(`head (${headLabel})`, head!, 24));
+    console.log(loadLine(`base (${flags.base})`, base!, 24) + cpuPerRequest(0));
+    console.log(loadLine(`head (${headLabel})`, head!, 24) + cpuPerRequest(1));
     console.log(loadLine("direct (simulator)", direct!, 24));
     console.log(`  added p50: base ${(p50(base!) - p50(direct!)).toFixed(2)} ms, head ${(p50(head!) - p50(direct!)).toFixed(2)} ms`);
     console.log(`  head / base: p50 ${(p50(head!) / p50(base!)).toFixed(3)}x, req/s ${(requestsPerSecond(head!) / requestsPerSecond(base!)).toFixed(3)}x`);
