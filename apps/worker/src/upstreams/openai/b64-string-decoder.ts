@@ -120,6 +120,28 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
     carry = raw.toString("latin1", end);
   }
 
+  /**
+   * Text waiting to be decoded in one go: a server that escapes every `/`
+   * cuts the value into pieces of ~64 characters, and decoding each alone
+   * cost ten times a whole read.
+   */
+  let queued: Buffer[] = [];
+  let queuedBytes = 0;
+
+  function queue(raw: Buffer): void {
+    queued.push(raw);
+    queuedBytes += raw.length;
+    if (queuedBytes >= SLICE_CHARS) flush();
+  }
+
+  function flush(): void {
+    if (queuedBytes === 0) return;
+    const text = queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes);
+    queued = [];
+    queuedBytes = 0;
+    decodeText(text);
+  }
+
   function goSlow(raw: Buffer): void {
     phase = "slow";
     heldFromStart = false;
@@ -130,7 +152,7 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
   function startFast(raw: Buffer): void {
     phase = "fast";
     held = [];
-    if (raw.length > 0) decodeText(raw);
+    if (raw.length > 0) queue(raw);
   }
 
   function readHead(raw: Buffer): void {
@@ -173,29 +195,33 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
     text(raw) {
       if (raw.length === 0) return;
       empty = false;
-      if (phase === "fast") decodeText(raw);
+      if (phase === "fast") queue(raw);
       else if (phase === "slow") held.push(raw);
       else if (phase === "head") readHead(raw);
       else readUri(raw);
     },
     escape(byte) {
       empty = false;
+      if (phase === "fast" && byte === SLASH) {
+        queue(SLASH_TEXT);
+        return;
+      }
+      if (phase === "fast" && SKIPPED_ESCAPES.has(byte)) return;
       const escaped = Buffer.from([0x5c, byte]);
-      if (phase === "head" || phase === "uri") {
+      if (phase === "fast") {
+        // `\u` (may stand for an alphabet character or `=`) or an invalid escape.
+        flush();
+      } else if (phase !== "slow") {
         // An escape before we know where the base64 starts: JSON.parse decides, as before.
         phase = "slow";
-        held.push(escaped);
-      } else if (phase === "slow") {
-        held.push(escaped);
-      } else if (byte === SLASH) {
-        decodeText(SLASH_TEXT);
-      } else if (!SKIPPED_ESCAPES.has(byte)) {
-        // `\u` (may stand for an alphabet character or `=`) or an invalid escape.
-        goSlow(Buffer.concat([Buffer.from(carry, "latin1"), escaped]));
       }
+      // The flush may itself have found the text impure and gone slow.
+      if (phase === "fast") goSlow(Buffer.concat([Buffer.from(carry, "latin1"), escaped]));
+      else held.push(escaped);
     },
     end() {
       if (phase === "head" || phase === "uri") phase = "slow";
+      flush();
       if (phase === "fast" && !ALPHABET_ONLY.test(carry)) goSlow(Buffer.from(carry, "latin1"));
       if (phase === "slow") append(finishSlow());
       else if (carry.length > 0) append(Buffer.from(carry, "base64"));

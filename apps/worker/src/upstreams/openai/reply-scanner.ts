@@ -138,6 +138,16 @@ export function createReplyScanner(options: { replyBytes?: number | undefined } 
     image = { index, decoder: createB64StringDecoder(expectedBytes) };
   }
 
+  /**
+   * Where the next `"` and `\` of the current chunk are (its length when
+   * there is none), found once per chunk and needle: searching again from
+   * every escape or every short string would rescan the rest of the chunk
+   * each time.
+   */
+  let quoteAt = -1;
+  let backslashAt = -1;
+  const found = (index: number, chunk: Buffer) => (index < 0 ? chunk.length : index);
+
   /** Reads string text from `pos`; returns where the string ended (after its quote) or the chunk's length. */
   function scanString(chunk: Buffer, pos: number): number {
     while (pos < chunk.length) {
@@ -147,25 +157,26 @@ export function createReplyScanner(options: { replyBytes?: number | undefined } 
         pos++;
         continue;
       }
-      const quote = chunk.indexOf(QUOTE, pos);
-      const stop = quote < 0 ? chunk.length : quote;
-      const backslash = chunk.indexOf(BACKSLASH, pos);
-      if (backslash >= 0 && backslash < stop) {
-        stringText(chunk.subarray(pos, backslash));
+      if (quoteAt < pos) quoteAt = found(chunk.indexOf(QUOTE, pos), chunk);
+      if (backslashAt < pos) backslashAt = found(chunk.indexOf(BACKSLASH, pos), chunk);
+      if (backslashAt < quoteAt) {
+        stringText(chunk.subarray(pos, backslashAt));
         escapePending = true;
-        pos = backslash + 1;
+        pos = backslashAt + 1;
         continue;
       }
-      stringText(chunk.subarray(pos, stop));
-      if (quote < 0) return chunk.length;
+      stringText(chunk.subarray(pos, quoteAt));
+      if (quoteAt === chunk.length) return chunk.length;
       endString();
-      return quote + 1;
+      return quoteAt + 1;
     }
     return pos;
   }
 
   return {
     push(chunk) {
+      quoteAt = -1;
+      backslashAt = -1;
       // Bytes from `copyFrom` on go to the skeleton; an image's text never does.
       let copyFrom = inString === "image" ? -1 : 0;
       let pos = 0;
