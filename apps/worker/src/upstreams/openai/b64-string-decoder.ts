@@ -38,8 +38,14 @@ const ALPHABET_ONLY = /^[A-Za-z0-9+/_-]*$/;
 
 /** Where decoding starts when the reply's size is unknown; the buffer doubles as needed. */
 const DEFAULT_CAPACITY_BYTES = 256 * 1024;
+/**
+ * Every value starts this small, and grows to the expected size only once it
+ * outgrows it: a reply of thousands of tiny values must not allocate the
+ * whole reply's size for each of them.
+ */
+const FIRST_CAPACITY_BYTES = 4 * 1024;
 /** A Content-Length is the server's word: beyond this, the buffer grows as bytes actually arrive. */
-const MAX_INITIAL_CAPACITY_BYTES = 32 * 1024 * 1024;
+const MAX_EXPECTED_BYTES = 32 * 1024 * 1024;
 const SLASH_TEXT = Buffer.from("/");
 /**
  * Text is decoded through strings of at most this many characters: a
@@ -52,11 +58,13 @@ const SLICE_CHARS = 32 * 1024;
 
 /**
  * `expectedBytes`: how many bytes the value may decode to at most (from the
- * reply's Content-Length), so the output is allocated once instead of
- * growing; a larger value still decodes, a smaller one is trimmed.
+ * reply's Content-Length), so a large value's output is allocated once more
+ * instead of doubling its way up; a larger value still decodes, a smaller
+ * one is trimmed.
  */
 export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): B64StringDecoder {
-  let out = Buffer.allocUnsafe(Math.min(MAX_INITIAL_CAPACITY_BYTES, Math.max(3, expectedBytes)));
+  const expected = Math.min(MAX_EXPECTED_BYTES, Math.max(3, expectedBytes));
+  let out = Buffer.allocUnsafe(Math.min(FIRST_CAPACITY_BYTES, expected));
   let length = 0;
   /**
    * head: the first bytes, held until we know whether the value is a `data:` URI;
@@ -79,7 +87,7 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
 
   function ensureRoom(bytes: number): void {
     if (length + bytes <= out.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(out.length * 2, length + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(out.length * 2, length + bytes, expected));
     out.copy(grown, 0, 0, length);
     out = grown;
   }
