@@ -51,8 +51,8 @@ const SLASH_TEXT = Buffer.from("/");
  * Text is decoded through strings of at most this many characters: a
  * stream hands over everything buffered at once when we fall behind, and a
  * string over V8's 128 KB regular-object limit is born in the old
- * generation, where each one brought the next full garbage collection closer
- * (measured: one every ~6 jobs of 1 MB images). Small strings die young.
+ * generation, where each one brings the next full garbage collection closer.
+ * Small strings die young.
  */
 const SLICE_CHARS = 32 * 1024;
 
