@@ -9,6 +9,8 @@ import { entry, startServicePair } from "./service-pair.ts";
 
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
 export const VARIANT_MODEL = "bench-small";
+/** 1024x1024 from a simulator with noise 2: a ~1.05 MB PNG, 1.4 MB as b64_json (only with `largeImages`). */
+export const VARIANT_LARGE_MODEL = "bench-large";
 
 export interface Variant {
   name: string;
@@ -32,19 +34,26 @@ export async function startVariantStacks(options: {
   variants: readonly Variant[];
   workerConcurrency: number;
   logLevel: string;
-}): Promise<{ simUrl: string; services: VariantService[] }> {
+  /** Also start a simulator of ~1 MB images, served as VARIANT_LARGE_MODEL. */
+  largeImages?: boolean;
+}): Promise<{ simUrl: string; simLargeUrl: string | undefined; services: VariantService[] }> {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const simPort = await getFreePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  await startNodeService({
-    name: "sim",
-    entry: entry("simulator"),
-    env: { SIM_PORT: String(simPort), SIM_HOST: "127.0.0.1" },
-    readyUrl: `${simUrl}/health`,
-    logFile: join(logDir, "sim.log"),
-  });
+  const startSimulator = async (name: string, env: Record<string, string>) => {
+    const port = await getFreePort();
+    const url = `http://127.0.0.1:${port}`;
+    await startNodeService({
+      name,
+      entry: entry("simulator"),
+      env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env },
+      readyUrl: `${url}/health`,
+      logFile: join(logDir, `${name}.log`),
+    });
+    return url;
+  };
+  const simUrl = await startSimulator("sim", {});
+  const simLargeUrl = options.largeImages ? await startSimulator("sim-large", { SIM_NOISE: "2" }) : undefined;
   const catalogPath = join(options.workDir, "models.yaml");
   // Slots above the load's concurrency: the service never queues in front of the simulator.
   await writeFile(
@@ -53,7 +62,14 @@ export async function startVariantStacks(options: {
   - id: ${VARIANT_MODEL}
     sizes: ["64x64"]
     upstreams: [{ name: sim-small, protocol: openai, base_url: "${simUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
-`,
+${
+  simLargeUrl === undefined
+    ? ""
+    : `  - id: ${VARIANT_LARGE_MODEL}
+    sizes: ["1024x1024"]
+    upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
+`
+}`,
   );
 
   const services: VariantService[] = [];
@@ -84,7 +100,7 @@ export async function startVariantStacks(options: {
       pids: { api: pair.apiPid, worker: pair.workerPid },
     });
   }
-  return { simUrl, services };
+  return { simUrl, simLargeUrl, services };
 }
 
 /** Stops everything startVariantStacks started. */
