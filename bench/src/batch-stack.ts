@@ -3,8 +3,8 @@
 // the worker and the API, each a child process.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
-import { entry, startServicePair } from "./service-pair.ts";
+import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { startServicePair, startSimulator } from "./service-pair.ts";
 
 const API_KEY = "bench-batch-key-3c9a1e5b2d4c6a7f";
 
@@ -22,20 +22,13 @@ export interface BatchStack {
   pids: { api: number; worker: number };
 }
 
-async function simulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
-  const port = await getFreePort();
-  const url = `http://127.0.0.1:${port}`;
-  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
-  return url;
-}
-
 export async function startBatchStack(options: { workDir: string; slots: number; slotLatencyMs: number }): Promise<BatchStack> {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   const [zeroUrl, slotsUrl] = await Promise.all([
-    simulator("sim-zero", {}, logDir),
-    simulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
+    startSimulator("sim-zero", {}, logDir),
+    startSimulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
   ]);
   const catalogPath = join(options.workDir, "models.yaml");
   await writeFile(

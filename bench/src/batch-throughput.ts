@@ -2,11 +2,10 @@
 // peak memory for a large batch, dispatch rate to a zero-latency simulator,
 // how long a small batch waits while the large one drains, and upstream
 // utilization against K slots of T ms. One run, one machine.
-import { createWriteStream, openAsBlob } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { once } from "node:events";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
 import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
 
 const args = process.argv.slice(2);
@@ -15,58 +14,6 @@ const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 :
 const SLOTS = 4;
 const SLOT_LATENCY_MS = 200;
 const UTILIZATION_LINES = quick ? 80 : 400;
-
-type Batch = { id: string; status: string; request_counts: { total: number; completed: number; failed: number } };
-
-async function api<T>(stack: BatchStack, path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.apiKey}`, ...init.headers } });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function writeInput(path: string, lines: number, model: string, tag: string): Promise<void> {
-  const out = createWriteStream(path);
-  for (let i = 0; i < lines; i++) {
-    const line = JSON.stringify({ custom_id: `${tag}-${i}`, method: "POST", url: "/v1/images/generations", body: { model, prompt: `${tag} ${i % 50}`, size: "64x64" } });
-    if (!out.write(`${line}\n`)) await once(out, "drain");
-  }
-  out.end();
-  await once(out, "finish");
-}
-
-async function submit(stack: BatchStack, path: string): Promise<{ batch: Batch; uploadMs: number }> {
-  const started = performance.now();
-  const form = new FormData();
-  form.set("purpose", "batch");
-  form.set("file", await openAsBlob(path), "input.jsonl");
-  const file = await api<{ id: string }>(stack, "/v1/files", { method: "POST", body: form });
-  const uploadMs = performance.now() - started;
-  const batch = await api<Batch>(stack, "/v1/batches", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ input_file_id: file.id, endpoint: "/v1/images/generations", completion_window: "24h" }),
-  });
-  return { batch, uploadMs };
-}
-
-/** Polls until every line of the batch has an outcome (before the output files are written). */
-async function untilAllLinesDone(stack: BatchStack, id: string, intervalMs = 10): Promise<number> {
-  for (;;) {
-    const batch = await api<Batch>(stack, `/v1/batches/${id}`);
-    const { total, completed, failed } = batch.request_counts;
-    if (total > 0 && completed + failed >= total) return performance.now();
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-/** Polls until the batch reaches one of `statuses`; returns when it was first seen there. */
-async function until(stack: BatchStack, id: string, statuses: string[], intervalMs = 50): Promise<{ batch: Batch; at: number }> {
-  for (;;) {
-    const batch = await api<Batch>(stack, `/v1/batches/${id}`);
-    if (statuses.includes(batch.status)) return { batch, at: performance.now() };
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 /**
  * The same simulator driven directly by K closed-loop callers: what its K
@@ -96,10 +43,10 @@ async function peakRssMb(pid: number): Promise<number> {
 
 async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): Promise<number> {
   const path = join(dir, `${tag}.jsonl`);
-  await writeInput(path, 10, ZERO_MODEL, tag);
+  await writeBatchInput(path, 10, ZERO_MODEL, tag);
   const started = performance.now();
-  const { batch } = await submit(stack, path);
-  const { at } = await until(stack, batch.id, ["completed", "failed"], 20);
+  const { batch } = await submitBatch(stack, path);
+  const { at } = await untilBatchStatus(stack, batch.id, ["completed", "failed"], 20);
   return (at - started) / 1000;
 }
 
@@ -112,26 +59,26 @@ async function main(): Promise<void> {
     const [apiBefore, workerBefore] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
 
     const bigPath = join(dir, "big.jsonl");
-    await writeInput(bigPath, lineCount, ZERO_MODEL, "big");
+    await writeBatchInput(bigPath, lineCount, ZERO_MODEL, "big");
     const submitted = performance.now();
-    const { batch, uploadMs } = await submit(stack, bigPath);
-    const running = await until(stack, batch.id, ["in_progress", "failed"], 20);
+    const { batch, uploadMs } = await submitBatch(stack, bigPath);
+    const running = await untilBatchStatus(stack, batch.id, ["in_progress", "failed"], 20);
     if (running.batch.status !== "in_progress") throw new Error(`batch failed validation: ${JSON.stringify(running.batch)}`);
     const ingestSeconds = (running.at - submitted) / 1000;
 
     const during = await smallBatchSeconds(stack, dir, "during");
-    const done = await until(stack, batch.id, ["completed", "failed", "expired", "cancelled"], 250);
+    const done = await untilBatchStatus(stack, batch.id, ["completed", "failed", "expired", "cancelled"], 250);
     const drainSeconds = (done.at - running.at) / 1000;
     const counts = done.batch.request_counts;
     const [apiPeak, workerPeak] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
 
     const slotsPath = join(dir, "slots.jsonl");
-    await writeInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, "slots");
-    const slotsBatch = (await submit(stack, slotsPath)).batch;
-    const slotsRunning = await until(stack, slotsBatch.id, ["in_progress"], 10);
+    await writeBatchInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, "slots");
+    const slotsBatch = (await submitBatch(stack, slotsPath)).batch;
+    const slotsRunning = await untilBatchStatus(stack, slotsBatch.id, ["in_progress"], 10);
     // The window is the lines' own: from dispatch to the last line's outcome,
     // not the output files written after it.
-    const slotsDoneAt = await untilAllLinesDone(stack, slotsBatch.id);
+    const slotsDoneAt = (await untilAllLinesDone(stack, slotsBatch.id)) ?? Number.NaN;
     const achieved = UTILIZATION_LINES / ((slotsDoneAt - slotsRunning.at) / 1000);
     const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
     const direct = await directSlotsThroughput(stack, UTILIZATION_LINES);

@@ -1,5 +1,6 @@
 // Starts one API and one worker process as the benchmarks need them: same
-// environment for both, ready when their /readyz answers, logs to files.
+// environment for both, ready when their /readyz answers, logs to files;
+// and the simulated GPU servers they call.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
@@ -7,6 +8,14 @@ import { getFreePort, startNodeService } from "@imagegen/local-services";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** An app's built entry point, of this checkout or of another build of the service (`repoRoot`). */
 export const entry = (app: string, repoRoot: string = REPO_ROOT): string => join(repoRoot, "apps", app, "dist", "main.js");
+
+/** A simulator process on a free loopback port (`SIM_*` settings in `env`); resolves to its base URL once /health answers. */
+export async function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
+  const port = await getFreePort();
+  const url = `http://127.0.0.1:${port}`;
+  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return url;
+}
 
 export const BENCH_URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
 

@@ -4,8 +4,8 @@
 // and the load generator can alternate between them.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
-import { entry, startServicePair } from "./service-pair.ts";
+import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { startServicePair, startSimulator } from "./service-pair.ts";
 
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
 export const VARIANT_MODEL = "bench-small";
@@ -36,15 +36,7 @@ export async function startVariantStacks(options: {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const simPort = await getFreePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  await startNodeService({
-    name: "sim",
-    entry: entry("simulator"),
-    env: { SIM_PORT: String(simPort), SIM_HOST: "127.0.0.1" },
-    readyUrl: `${simUrl}/health`,
-    logFile: join(logDir, "sim.log"),
-  });
+  const simUrl = await startSimulator("sim", {}, logDir);
   const catalogPath = join(options.workDir, "models.yaml");
   // Slots above the load's concurrency: the service never queues in front of the simulator.
   await writeFile(
