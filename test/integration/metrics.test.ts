@@ -178,8 +178,10 @@ describe("metrics after real traffic", () => {
     const metrics = await scrape(own.metricsUrl, METRICS_TOKEN);
     expect(total(metrics, "imagegen_rate_limited_total", { workspace: "default" })).toBe(1);
     expect(total(metrics, "imagegen_api_errors_total", { code: "rate_limited" })).toBe(1);
+    // No worker reports capacity, so fair sharing holds nothing back: the job is queued as usual.
     expect(total(metrics, "imagegen_queue_jobs", { queue: "generate-image", state: "prioritized" })).toBe(1);
     expect(total(metrics, "imagegen_queue_jobs", { queue: "generate-image", state: "waiting" })).toBe(0);
+    expect(total(metrics, "imagegen_gpu_backlog_jobs", {})).toBe(1);
     expect(total(metrics, "imagegen_queue_jobs", { queue: "batches", state: "waiting" })).toBe(1);
     expect(total(metrics, "imagegen_queue_oldest_waiting_age_seconds", { queue: "generate-image" })).toBeGreaterThanOrEqual(1);
     expect(total(metrics, "imagegen_queue_oldest_waiting_age_seconds", { queue: "webhooks" })).toBe(0);

@@ -1,5 +1,5 @@
 import {
-  addGenerateJobsFairly,
+  addBatchLinesFairly,
   batchLinePriority,
   batchLineRequestId,
   batchStepJobOptions,
@@ -50,11 +50,11 @@ async function validateFile(deps: BatchStepDeps, key: string): Promise<{ total: 
 async function dispatchLines(deps: BatchStepDeps, batch: BatchRecord, key: string): Promise<void> {
   const alreadyDispatched = batch.dispatched ?? 0;
   const seen = new Set<string>();
-  let chunk: Array<{ data: GenerateImagePayload; opts: ReturnType<typeof generateImageJobOptions> }> = [];
+  let chunk: Array<{ data: GenerateImagePayload; opts: ReturnType<typeof generateImageJobOptions>; lineIndex: number }> = [];
   let index = -1;
   const flush = async () => {
     if (chunk.length === 0) return;
-    await addGenerateJobsFairly(deps.fair, batch.workspace, "batch", chunk);
+    await addBatchLinesFairly(deps.fair, batch.workspace, chunk);
     await deps.batches.markDispatched(batch.id, index + 1);
     chunk = [];
   };
@@ -85,7 +85,7 @@ async function dispatchLines(deps: BatchStepDeps, batch: BatchRecord, key: strin
       deadlineAt: batch.expires_at * 1000,
       batch: { batchId: batch.id, lineIndex: index, customId: checked.customId },
     };
-    chunk.push({ data: payload, opts: generateImageJobOptions(payload, batchLinePriority(index)) });
+    chunk.push({ lineIndex: index, data: payload, opts: generateImageJobOptions(payload, batchLinePriority(index)) });
     if (chunk.length >= DISPATCH_CHUNK) {
       await flush();
       // A cancel or expiry during dispatch: stop adding; the withdraw step

@@ -9,25 +9,31 @@ export type QueueDepthState = (typeof QUEUE_DEPTH_STATES)[number];
 export interface QueueDepth {
   queue: string;
   jobs: Record<QueueDepthState, number>;
-  /** Age of the job at the head of the line (plain wait list or prioritized set); 0 when nothing waits. */
+  /** Age of the oldest job at the head of the line (plain wait list, prioritized set, or held for fair sharing); 0 when nothing waits. */
   oldestWaitingAgeSeconds: number;
 }
 
 /**
- * Creation timestamps of the two jobs that run next: the oldest entry of the
- * plain wait list (BullMQ pushes on the left and takes from the right) and
- * the head of the prioritized set, then their job hashes: two round trips of
- * O(1) reads, with every key named (a Redis Cluster routes by the keys a
- * command declares). The prioritized set is ordered by priority, so its head
- * is the next to run, not necessarily its oldest member: a batch line waiting
+ * Creation timestamps of the jobs that run next: the oldest entry of the
+ * plain wait list (BullMQ pushes on the left and takes from the right), the
+ * head of the prioritized set, and the head of the delayed set (jobs held
+ * for fair sharing, all with the same delay, so its head is the oldest held;
+ * or a retry backing off), then their job hashes: two round trips of O(1)
+ * reads, with every key named (a Redis Cluster routes by the keys a command
+ * declares). The prioritized set is ordered by priority, so its head is the
+ * next to run, not necessarily its oldest member: a batch line waiting
  * behind a stream of async jobs ages without showing here until it reaches
  * the head.
  */
 async function headTimestamps(queue: Queue): Promise<number[]> {
   // BullMQ types its connection loosely; it is the ioredis client the queue was given.
   const client = (await queue.client) as unknown as RedisClient;
-  const [tail, head] = await Promise.all([client.lindex(queue.toKey("wait"), -1), client.zrange(queue.toKey("prioritized"), 0, 0)]);
-  const ids = [tail, head[0]].filter((id): id is string => typeof id === "string");
+  const [tail, head, held] = await Promise.all([
+    client.lindex(queue.toKey("wait"), -1),
+    client.zrange(queue.toKey("prioritized"), 0, 0),
+    client.zrange(queue.toKey("delayed"), 0, 0),
+  ]);
+  const ids = [tail, head[0], held[0]].filter((id): id is string => typeof id === "string");
   const stamps = await Promise.all(ids.map((id) => client.hget(queue.toKey(id), "timestamp")));
   return stamps.map(Number).filter((value) => Number.isFinite(value) && value > 0);
 }

@@ -7,9 +7,10 @@ import { luaScript } from "../lua-script.js";
  * keys are built inside the scripts from ARGV (per workspace, like BullMQ's
  * job keys); they share the slot through the same `{generate-image}` tag.
  *
- * A lane entry's score is `hold time (Redis ms) * 1000 + sequence % 1000`:
- * FIFO order within a lane, and the hold time for telling a job still being
- * added from one that is gone.
+ * A lane entry's score is `hold time (Redis ms) * 1000 + sequence % 1000`
+ * for jobs held one by one (FIFO order within a lane, and the hold time for
+ * telling a job still being added from one that is gone), and the line index
+ * for a batch's lines (held after they were added: never "still being added").
  */
 
 /** Redis's clock in ms, so every process agrees on ages and expiries. */
@@ -45,7 +46,9 @@ for _, worker in ipairs(live) do
 end
 local limit = own
 if ceiling ~= nil and ceiling < limit then limit = ceiling end
-if #live > 0 then limit = limit + #live end
+-- No worker reports (none running, or none of this version yet, as in a rolling
+-- upgrade): nothing to share out, so nothing is held.
+if #live == 0 then limit = 1e15 else limit = limit + #live end
 local released = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
 `;
 
@@ -80,11 +83,16 @@ end
  * ADMIT: decides how one new job enters.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 seq
  * ARGV: 1 lane base, 2 workspace, 3 kind, 4 job id
- * Returns 0: nobody waits and there is room: add the job as usual.
+ * Returns 0: nobody waits and there is room: add the job as usual. It is
+ *            counted in \`starting\` until the caller says it was added, so a
+ *            burst of arrivals cannot all take the same room.
  *         1: held in its lane; 2: held, and there is room: dispatch now.
  */
 export const ADMIT = luaScript(`${NOW}${CAPACITY}${JOIN}
-if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then return 0 end
+if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then
+  redis.call('ZADD', KEYS[4], now, ARGV[4])
+  return 0
+end
 local seq = redis.call('INCR', KEYS[9]) % 1000
 redis.call('ZADD', ARGV[1] .. ARGV[2] .. ':' .. ARGV[3], now * 1000 + seq, ARGV[4])
 join(KEYS[7], KEYS[8], ARGV[2])
@@ -93,17 +101,18 @@ return 1
 `);
 
 /**
- * HOLD: puts many jobs of one workspace and kind in their lane (a batch's lines).
- * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 seq
- * ARGV: 1 lane base, 2 workspace, 3 kind, 4.. job ids
+ * HOLD: puts many jobs of one workspace and kind in their lane (a batch's
+ * lines), each at the order the caller gives: a batch line's index, so lines
+ * of several batches interleave as they did by BullMQ priority and a small
+ * batch is not stuck behind a big one of the same workspace. Its jobs exist
+ * already (see addGenerateJobsFairly), so no grace for a late add is needed.
+ * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime
+ * ARGV: 1 lane base, 2 workspace, 3 kind, then pairs of order, job id
  * Returns 1 when there is room to dispatch now, else 0.
  */
 export const HOLD = luaScript(`${NOW}${CAPACITY}${JOIN}
 local lane = ARGV[1] .. ARGV[2] .. ':' .. ARGV[3]
-for i = 4, #ARGV do
-  local seq = redis.call('INCR', KEYS[9]) % 1000
-  redis.call('ZADD', lane, now * 1000 + seq, ARGV[i])
-end
+for i = 4, #ARGV, 2 do redis.call('ZADD', lane, tonumber(ARGV[i]), ARGV[i + 1]) end
 join(KEYS[7], KEYS[8], ARGV[2])
 if released < limit then return 1 end
 return 0

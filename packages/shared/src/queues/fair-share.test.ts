@@ -6,10 +6,10 @@ import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { ADMIT, DISPATCH } from "./fair-share-scripts.js";
+import { DISPATCH } from "./fair-share-scripts.js";
 import {
+  addBatchLinesFairly,
   addGenerateJobFairly,
-  addGenerateJobsFairly,
   createDispatcher,
   createFairShare,
   fairShareKeys,
@@ -66,16 +66,22 @@ function setup(options: { startingTimeoutMs?: number } = {}) {
     const data = payload(workspaceId, kind, requestId);
     return addGenerateJobFairly(deps, data, generateImageJobOptions(data));
   };
-  const addMany = (workspaceId: string, kind: JobKind, count: number, tag = workspaceId) =>
-    addGenerateJobsFairly(
+  /** A batch's lines in one go, or one job after another of another kind. */
+  const addMany = async (workspaceId: string, kind: JobKind, count: number, tag = workspaceId) => {
+    const requestId = (index: number) => `${tag}-${kind}-${index}`;
+    if (kind !== "batch") {
+      for (let index = 0; index < count; index++) await add(workspaceId, kind, requestId(index));
+      return;
+    }
+    await addBatchLinesFairly(
       deps,
       workspaceId,
-      kind,
-      Array.from({ length: count }, (_, index) => {
-        const data = payload(workspaceId, kind, `${tag}-${kind}-${index}`);
-        return { data, opts: generateImageJobOptions(data, kind === "batch" ? JOB_PRIORITY.batch + index : undefined) };
+      Array.from({ length: count }, (_, lineIndex) => {
+        const data = payload(workspaceId, kind, requestId(lineIndex));
+        return { data, opts: generateImageJobOptions(data, JOB_PRIORITY.batch + lineIndex), lineIndex };
       }),
     );
+  };
   return { queue, fairShare, dispatcher, add, addMany };
 }
 
@@ -112,20 +118,32 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
 }
 
 describe("fair share", () => {
-  it("adds a job as usual when nobody waits and a worker has room, and holds it when no worker is there", async () => {
+  it("adds a job as usual when nobody waits and a worker has room, and holds it when there is none", async () => {
     const { queue, fairShare, add } = setup();
+    // No worker reports (none yet, or only older versions in a rolling upgrade): nothing is held.
+    await add("acme", "sync", "job-0");
+    expect(await queue.getJobState("job-0")).toBe("waiting");
+
+    await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 5000);
     await add("acme", "sync", "job-1");
-    // No worker has reported yet: nowhere to run it, so it is held (delayed) in its lane.
-    expect(await queue.getJobState("job-1")).toBe("delayed");
+    expect(await queue.getJobState("job-1")).toBe("waiting");
+    // One slot plus one for the worker are out: the next one waits in its lane (a delayed job).
+    await add("acme", "sync", "job-2");
+    expect(await queue.getJobState("job-2")).toBe("delayed");
     expect(await fairShare.queuedByWorkspace()).toEqual(new Map([["acme", 1]]));
 
-    await fairShare.reportCapacity("w1", { own: 4, ceiling: undefined }, 5000);
+    await queue.remove("job-0");
     await fairShare.dispatchOnce();
-    expect(await queue.getJobState("job-1")).toBe("waiting");
-    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
-
-    await add("acme", "sync", "job-2");
     expect(await queue.getJobState("job-2")).toBe("waiting");
+    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
+  });
+
+  it("counts a burst of arrivals against the room before their jobs are added", async () => {
+    const { fairShare } = setup();
+    await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 5000);
+    const admissions = await Promise.all(Array.from({ length: 10 }, (_, index) => fairShare.admit({ jobId: `burst-${index}`, workspaceId: "acme", kind: "sync" })));
+    // Room for three (two slots, one per worker); the others wait their turn.
+    expect(admissions.filter((admission) => admission === "direct")).toHaveLength(3);
   });
 
   it("keeps at most the slots plus one per worker out of the lanes", async () => {
@@ -153,7 +171,8 @@ describe("fair share", () => {
     const firstLight = order.indexOf("light");
     // At most two flood jobs were out (one slot + one per worker); then the light workspace takes every other turn.
     expect(firstLight).toBeLessThanOrEqual(startedWhenHeld + 2);
-    expect(order.slice(firstLight, firstLight + 5)).toEqual(["light", "flood", "light", "flood", "light"]);
+    // Turns alternate; two dispatchers' promotions may land in either order, so allow one place of slack.
+    expect(order.slice(firstLight, firstLight + 6).filter((who) => who === "light")).toHaveLength(3);
   });
 
   it("gives slots in proportion to weights while both have work", async () => {
@@ -190,6 +209,18 @@ describe("fair share", () => {
     expect(consumer.started.slice(2, 4)).toEqual(["acme-sync-x", "acme-async-x"]);
   });
 
+  it("interleaves a workspace's small batch with its big one by line index, as BullMQ priorities did", async () => {
+    const { queue, fairShare, dispatcher, addMany } = setup();
+    await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
+    await addMany("acme", "batch", 40, "big");
+    await dispatcher.idle();
+    await addMany("acme", "batch", 3, "small");
+    const consumer = startConsumer(queue, fairShare, 1, 1);
+    await eventually(() => consumer.started.filter((id) => id.startsWith("small")).length === 3);
+    // Lines 0-1 of the big batch were out; then big and small lines of the same index take turns.
+    expect(consumer.started.length).toBeLessThanOrEqual(2 + 6 + 2);
+  });
+
   it("never runs a withdrawn job, and places a held one in the fair order", async () => {
     const { queue, fairShare, add, addMany } = setup();
     await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
@@ -211,28 +242,44 @@ describe("fair share", () => {
   });
 
   it("waits for a job still being added, and drops lane entries whose job is gone", async () => {
-    const { queue, fairShare } = setup();
+    const { queue, fairShare, addMany } = setup();
     const keys = fairShareKeys(queue.opts.prefix!);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
-    // A producer wrote the lane entry (it waits behind held work) and has not added the job yet.
-    await fairShare.hold("acme", "batch", ["first"]);
-    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).not.toBe("direct");
+    await fairShare.reportCapacity("w2", { own: 0, ceiling: 0 }, 60_000);
+    // With no slots at all (ceiling 0), two jobs may be out: one per worker.
+    await addMany("acme", "batch", 4);
+    while ((await fairShare.dispatchOnce()) > 0);
+    // A producer wrote the lane entry of a sync call and has not added the job yet.
+    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).toBe("held");
+    await queue.remove("acme-batch-0");
+    // The workspace's head is that sync call: it waits for it rather than skipping it.
     expect(await fairShare.dispatchOnce()).toBe(0);
     const data = payload("acme", "sync", "late");
     await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
     expect(await fairShare.dispatchOnce()).toBe(1);
     expect(await queue.getJobState("late")).toBe("waiting");
-    // "first" never came; once its grace is over it is dropped (simulated by ageing its entry).
-    await redis.zadd(`${keys.laneBase}acme:batch`, (Date.now() - 60_000) * 1000, "first");
-    expect(await fairShare.dispatchOnce()).toBe(0);
-    expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
+
+    // An entry whose job never came (its producer died) is dropped once its grace is over (simulated by ageing it).
+    await queue.remove("acme-batch-1");
+    await queue.remove("late");
+    expect(await fairShare.admit({ jobId: "ghost", workspaceId: "acme", kind: "sync" })).toBe("held-dispatch");
+    await redis.zadd(`${keys.laneBase}acme:sync`, (Date.now() - 60_000) * 1000, "ghost");
+    expect(await fairShare.dispatchOnce()).toBe(2);
+    expect(await redis.zscore(`${keys.laneBase}acme:sync`, "ghost")).toBeNull();
+    expect(await queue.getJobState("acme-batch-3")).toBe("prioritized");
   });
 
   it("promotes again what a dispatcher picked and never promoted (it died in between)", async () => {
-    const { queue, fairShare, addMany } = setup({ startingTimeoutMs: 200 });
+    const { queue, fairShare } = setup({ startingTimeoutMs: 200 });
     const keys = fairShareKeys(queue.opts.prefix!);
-    await addMany("acme", "batch", 3);
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 60_000);
+    // Held without a dispatch, as a producer leaves them before anyone releases them.
+    const ids = ["acme-batch-0", "acme-batch-1", "acme-batch-2"];
+    for (const id of ids) {
+      const data = payload("acme", "batch", id);
+      await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
+    }
+    await fairShare.hold("acme", "batch", ids.map((jobId, order) => ({ jobId, order })));
     // The pick alone, as a dispatcher that crashed right after it would leave it.
     const picked = await DISPATCH(
       redis,
@@ -250,16 +297,14 @@ describe("fair share", () => {
   });
 
   it("forgets a worker that stopped reporting", async () => {
-    const { queue, fairShare } = setup();
+    const { fairShare, queue } = setup();
     const keys = fairShareKeys(queue.opts.prefix!);
+    await fairShare.reportCapacity("alive", { own: 0, ceiling: undefined }, 60_000);
     await fairShare.reportCapacity("gone", { own: 8, ceiling: undefined }, 50);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const verdict = await ADMIT(
-      redis,
-      [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity, keys.active, keys.vtime, keys.seq],
-      [keys.laneBase, "acme", "sync", "x"],
-    );
-    expect(verdict).toBe(1);
-    expect(await redis.hlen(keys.capacity)).toBe(0);
+    // Only the live worker counts: no slots, room for the one job it may fetch.
+    expect(await fairShare.admit({ jobId: "x", workspaceId: "acme", kind: "sync" })).toBe("direct");
+    expect(await fairShare.admit({ jobId: "y", workspaceId: "acme", kind: "sync" })).toBe("held");
+    expect(await redis.hget(keys.capacity, "gone")).toBeNull();
   });
 });

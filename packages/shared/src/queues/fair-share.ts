@@ -61,8 +61,13 @@ export type Admission = "direct" | "held" | "held-dispatch";
 export interface FairShare {
   /** How a new job enters: as usual (`direct`), or held in its lane; `held-dispatch` means there is room: dispatch now. */
   admit(job: { jobId: string; workspaceId: string; kind: JobKind }): Promise<Admission>;
-  /** Holds many jobs of one workspace and kind (a batch's lines); true when there is room to dispatch now. */
-  hold(workspaceId: string, kind: JobKind, jobIds: readonly string[]): Promise<boolean>;
+  /** A job admitted `direct` is on the queue now (it counted as starting until then). */
+  added(jobId: string): Promise<void>;
+  /**
+   * Holds jobs of one workspace and kind that are already added (delayed), each
+   * at its `order` in the lane (a batch line's index); true when there is room to dispatch now.
+   */
+  hold(workspaceId: string, kind: JobKind, jobs: ReadonlyArray<{ jobId: string; order: number }>): Promise<boolean>;
   /** Releases jobs in fair order while there is room; returns how many were released. */
   dispatchOnce(): Promise<number>;
   /** Takes jobs out of the lanes; returns how many were held. */
@@ -121,9 +126,13 @@ export function createFairShare(deps: {
       const verdict = Number(await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]));
       return verdict === 0 ? "direct" : verdict === 2 ? "held-dispatch" : "held";
     },
-    async hold(workspaceId, kind, jobIds) {
-      if (jobIds.length === 0) return false;
-      return Number(await HOLD(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, ...jobIds])) === 1;
+    async added(jobId) {
+      await redis.zrem(keys.starting, jobId);
+    },
+    async hold(workspaceId, kind, jobs) {
+      if (jobs.length === 0) return false;
+      const pairs = jobs.flatMap((job) => [job.order, job.jobId]);
+      return Number(await HOLD(redis, [...capacityKeys, keys.active, keys.vtime], [keys.laneBase, workspaceId, kind, ...pairs])) === 1;
     },
     async dispatchOnce() {
       const picked = await DISPATCH(
@@ -133,9 +142,9 @@ export function createFairShare(deps: {
       );
       const ids = Array.isArray(picked) ? picked.map(String) : [];
       if (ids.length === 0) return 0;
-      await Promise.all(ids.map(promote));
-      // Promoted (or nothing to promote): they now count in BullMQ's own lists.
-      await redis.zrem(keys.starting, ...ids);
+      // Sent together: on one connection Redis runs the ZREM after the promotions, when
+      // the jobs count in BullMQ's own lists (a promotion that fails had nothing to promote).
+      await Promise.all([...ids.map(promote), redis.zrem(keys.starting, ...ids)]);
       return ids.length;
     },
     async withdraw(workspaceId, jobIds) {
@@ -196,7 +205,8 @@ export function createDispatcher(fairShare: Pick<FairShare, "dispatchOnce">, log
     do {
       again = false;
       try {
-        while ((await fairShare.dispatchOnce()) > 0);
+        // A call that released less than its most found no more room or no more work.
+        while ((await fairShare.dispatchOnce()) >= DISPATCH_BATCH);
       } catch (error) {
         // Redis away: the next kick (a job ending, the periodic tick) tries again.
         log.warn({ err: error }, "could not dispatch held jobs");
@@ -238,28 +248,35 @@ export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: Gener
   const admission = deps.fairShare ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind }) : "direct";
   if (admission === "direct") {
     await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
+    // Not awaited: a lost word lapses by itself (see STARTING_TIMEOUT_MS).
+    deps.fairShare?.added(payload.requestId).catch(() => undefined);
     return;
   }
   await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
   if (admission === "held-dispatch") deps.dispatcher?.kick();
 }
 
-/** Adds many jobs of one workspace and kind (a batch's lines), always held: they are a flood by nature. */
-export async function addGenerateJobsFairly(
+/**
+ * Adds a batch's lines, always held: they are a flood by nature. Added first,
+ * then put in the batch lane by line index: a producer that dies in between
+ * leaves delayed jobs no lane knows, so this is only for producers that run
+ * again until done (the batch ingest step, which re-adds and re-holds the
+ * same job ids when it resumes).
+ */
+export async function addBatchLinesFairly(
   deps: FairEnqueueDeps,
   workspaceId: string,
-  kind: JobKind,
-  jobs: ReadonlyArray<{ data: GenerateImagePayload; opts: JobsOptions }>,
+  lines: ReadonlyArray<{ data: GenerateImagePayload; opts: JobsOptions; lineIndex: number }>,
 ): Promise<void> {
   if (!deps.fairShare) {
-    await deps.queue.addBulk(jobs.map((job) => ({ name: GENERATE_IMAGE_QUEUE, data: job.data, opts: job.opts })));
+    await deps.queue.addBulk(lines.map((line) => ({ name: GENERATE_IMAGE_QUEUE, data: line.data, opts: line.opts })));
     return;
   }
+  await deps.queue.addBulk(lines.map((line) => ({ name: GENERATE_IMAGE_QUEUE, data: line.data, opts: { ...line.opts, delay: HELD_JOB_DELAY_MS } })));
   const room = await deps.fairShare.hold(
     workspaceId,
-    kind,
-    jobs.map((job) => job.data.requestId),
+    "batch",
+    lines.map((line) => ({ jobId: line.data.requestId, order: line.lineIndex })),
   );
-  await deps.queue.addBulk(jobs.map((job) => ({ name: GENERATE_IMAGE_QUEUE, data: job.data, opts: { ...job.opts, delay: HELD_JOB_DELAY_MS } })));
   if (room) deps.dispatcher?.kick();
 }
