@@ -3,12 +3,12 @@
 // per call, a model whose upstream has exactly those slots, one worker and
 // one API with the admin API on. Workspaces are created through the admin
 // API, as an operator would.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
 import { z } from "zod";
 import { callApi, type ApiCaller } from "./batch-client.ts";
-import { startServicePair, startSimulator } from "./service-pair.ts";
+import { startServicePair, startSimulator, writeSimulatorCatalog } from "./service-pair.ts";
 
 export const FAIR_MODEL = "bench-gpu";
 const ADMIN_TOKEN = "bench-admin-token-7e1c5a9b3d2f4e6a8c0b";
@@ -33,15 +33,8 @@ export async function startFairShareStack(options: {
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   const simUrl = await startSimulator("sim-gpu", { SIM_LATENCY_MS: String(options.latencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir);
-  const catalogPath = join(options.workDir, "models.yaml");
-  await writeFile(
-    catalogPath,
-    `models:
-  - id: ${FAIR_MODEL}
-    sizes: ["64x64"]
-    upstreams: [{ name: sim-gpu, protocol: openai, base_url: "${simUrl}", model: sim, max_concurrency: ${options.slots}, timeout_ms: 60000 }]
-`,
-  );
+  // The model's slots are the GPU's: the service, not the simulator, decides who waits.
+  const catalogPath = await writeSimulatorCatalog(options.workDir, [{ id: FAIR_MODEL, upstream: "sim-gpu", url: simUrl, slots: options.slots, timeoutMs: 60_000 }]);
   const pair = await startServicePair({
     suffix: options.fairShare,
     env: {

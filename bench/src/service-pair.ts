@@ -1,6 +1,7 @@
 // Starts one API and one worker process as the benchmarks need them: same
 // environment for both, ready when their /readyz answers, logs to files;
-// and the simulated GPU servers they call.
+// and the simulated GPU servers they call, with the model library naming them.
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
@@ -15,6 +16,25 @@ export async function startSimulator(name: string, env: Record<string, string>, 
   const url = `http://127.0.0.1:${port}`;
   await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
   return url;
+}
+
+/**
+ * Writes `models.yaml` in `workDir`: each model 64x64 only, served by one
+ * simulator over the OpenAI protocol with `slots` concurrent calls; resolves to its path.
+ */
+export async function writeSimulatorCatalog(
+  workDir: string,
+  models: ReadonlyArray<{ id: string; upstream: string; url: string; slots: number; timeoutMs?: number }>,
+): Promise<string> {
+  const path = join(workDir, "models.yaml");
+  const entries = models.map(
+    (model) => `  - id: ${model.id}
+    sizes: ["64x64"]
+    upstreams: [{ name: ${model.upstream}, protocol: openai, base_url: "${model.url}", model: sim, max_concurrency: ${model.slots}, timeout_ms: ${model.timeoutMs ?? 30_000} }]
+`,
+  );
+  await writeFile(path, `models:\n${entries.join("")}`);
+  return path;
 }
 
 export const BENCH_URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";

@@ -2,10 +2,10 @@
 // worker pair per variant (each variant its own environment and queue
 // prefix), so variants of the service run side by side on the same machine
 // and the load generator can alternate between them.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
-import { startServicePair, startSimulator } from "./service-pair.ts";
+import { startServicePair, startSimulator, writeSimulatorCatalog } from "./service-pair.ts";
 
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
 export const VARIANT_MODEL = "bench-small";
@@ -37,16 +37,8 @@ export async function startVariantStacks(options: {
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   const simUrl = await startSimulator("sim", {}, logDir);
-  const catalogPath = join(options.workDir, "models.yaml");
   // Slots above the load's concurrency: the service never queues in front of the simulator.
-  await writeFile(
-    catalogPath,
-    `models:
-  - id: ${VARIANT_MODEL}
-    sizes: ["64x64"]
-    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
-`,
-  );
+  const catalogPath = await writeSimulatorCatalog(options.workDir, [{ id: VARIANT_MODEL, upstream: "sim-small", url: simUrl, slots: 256 }]);
 
   const services: VariantService[] = [];
   for (const variant of options.variants) {
