@@ -19,6 +19,8 @@ export interface VariantFigures {
   /** Mean busy slots of the simulator over the same window, sampled. */
   floodBusySlots: number;
   floodWindowSeconds: number;
+  /** Worker means over the same window: a generate-image job from take to finish, and its GPU call alone. */
+  floodJobMs: { job: number; upstream: number };
   /** The simulator driven directly by one caller per slot (measured once, in the first stack). */
   directUtilization: number | undefined;
   weightedStarted: { a: number; b: number };
@@ -97,6 +99,8 @@ export function printFairShareReport(input: {
     judged("GPU utilization while both are busy", "≥ 97 %", on.floodUtilization, off.floodUtilization, on.floodUtilization >= 0.97),
   );
   row(`  slots busy (sampled every 20 ms), of ${gpu.slots}`, both((f) => `${f.floodBusySlots.toFixed(2)} = ${percent(f.floodBusySlots / gpu.slots)}`));
+  // A job keeps its place among the released (slots + 1 per worker) after its GPU call, while it stores and records.
+  row("  worker means: a job from take to finish / its GPU call", both((f) => `${ms(f.floodJobMs.job)} / ${ms(f.floodJobMs.upstream)}`));
   if (on.directUtilization !== undefined) row(`  the simulator driven directly by ${gpu.slots} callers`, [percent(on.directUtilization), ""]);
   const ratioError = (ratio: number) => Math.abs(ratio / 3 - 1);
   row(

@@ -34,13 +34,16 @@ export function startedBetween(from: Snapshot, to: Snapshot, workspace: string):
   return count(to) - count(from);
 }
 
-/** Mean time a workspace's jobs of one kind waited (held in their lane, then queued) before the worker took them, in ms. */
-export function meanWaitMs(from: Snapshot, to: Snapshot, workspace: string, kind: "sync" | "async" | "batch"): number {
-  const labels = { workspace, kind };
-  const delta = (suffix: string) => sumWhere(to.worker, `${WAIT}_${suffix}`, labels) - sumWhere(from.worker, `${WAIT}_${suffix}`, labels);
+/** Mean of a worker histogram's observations between two snapshots (label sets matching `labels`), in ms; NaN when none. */
+export function histogramMeanMs(from: Snapshot, to: Snapshot, name: string, labels: Record<string, string>): number {
+  const delta = (suffix: string) => sumWhere(to.worker, `${name}_${suffix}`, labels) - sumWhere(from.worker, `${name}_${suffix}`, labels);
   const count = delta("count");
   return count === 0 ? Number.NaN : (delta("sum") / count) * 1000;
 }
+
+/** Mean time a workspace's jobs of one kind waited (held in their lane, then queued) before the worker took them, in ms. */
+export const meanWaitMs = (from: Snapshot, to: Snapshot, workspace: string, kind: "sync" | "async" | "batch"): number =>
+  histogramMeanMs(from, to, WAIT, { workspace, kind });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

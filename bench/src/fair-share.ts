@@ -19,7 +19,7 @@ import { alternateRounds, runVariantBench } from "./alternate.ts";
 import { cancelBatch, createBatch, type ApiCaller, untilAllLinesDone, untilBatchStatus, uploadBatchInput, writeBatchInput } from "./batch-client.ts";
 import { printFairShareReport, type UnloadedCost, type VariantFigures } from "./fair-share-report.ts";
 import { createWorkspace, FAIR_MODEL, setWeight, startFairShareStack, stopFairShareStack, type FairShareStack } from "./fair-share-stack.ts";
-import { meanWaitMs, sampleBusySlots, snapshot, startedBetween, untilIdle, utilization } from "./fair-share-window.ts";
+import { histogramMeanMs, meanWaitMs, sampleBusySlots, snapshot, startedBetween, untilIdle, utilization } from "./fair-share-window.ts";
 import { failureCount, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
 import { startVariantStacks, stopVariantStacks, VARIANT_MODEL } from "./variant-stack.ts";
@@ -169,6 +169,10 @@ async function runScenario(workDir: string, fairShare: "on" | "off"): Promise<Va
       aSyncFlood: { p50Ms: summarize(aSyncFlood.latenciesMs).p50Ms, requestsPerSecond: (aSyncFlood.latenciesMs.length / aSyncFlood.elapsedMs) * 1000 },
       floodUtilization: utilization(flood0, flood2, GPU),
       floodBusySlots: meanBusySlots,
+      floodJobMs: {
+        job: histogramMeanMs(flood0, flood2, "imagegen_job_duration_seconds", { queue: "generate-image" }),
+        upstream: histogramMeanMs(flood0, flood2, "imagegen_upstream_request_duration_seconds", {}),
+      },
       floodWindowSeconds: (flood2.atMs - flood0.atMs) / 1000,
       directUtilization: direct,
       weightedStarted: started,
