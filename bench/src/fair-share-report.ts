@@ -13,6 +13,8 @@ export interface VariantFigures {
   bBatchFloodSeconds: number | undefined;
   bBatchGiveUpSeconds: number;
   bBatchWaitMs: { alone: number; flood: number };
+  /** B's share of the jobs the worker started while B's batch ran under the flood (equal weights: its due is half). */
+  bBatchFloodShare: number;
   aSyncFlood: { p50Ms: number; requestsPerSecond: number };
   /** Calls answered × latency / (slots × window), from B's first call under the flood to B's batch done. */
   floodUtilization: number;
@@ -92,6 +94,7 @@ export function printFairShareReport(input: {
   // Fair sharing may slow the batch alone too, which flatters its own ratio: the plain-FIFO figure alone is the other yardstick.
   row("  B batch while A floods / B batch alone with fairness off", [times(on.bBatchFloodSeconds === undefined ? Number.NaN : on.bBatchFloodSeconds / off.bBatchAloneSeconds), ""]);
   row("  B batch lines mean wait: alone → flood", both((f) => `${ms(f.bBatchWaitMs.alone)} → ${ms(f.bBatchWaitMs.flood)}`));
+  row("  B's share of jobs started while its batch ran under the flood", both((f) => percent(f.bBatchFloodShare)));
   row(`  A's ${plan.aSyncConcurrency} sync callers meanwhile: p50, calls/s`, both((f) => `${ms(f.aSyncFlood.p50Ms)}, ${f.aSyncFlood.requestsPerSecond.toFixed(0)}/s`));
   row(
     `GPU utilization while both are busy (${on.floodWindowSeconds.toFixed(1)} / ${off.floodWindowSeconds.toFixed(1)} s)`,

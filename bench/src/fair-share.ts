@@ -166,6 +166,7 @@ async function runScenario(workDir: string, fairShare: "on" | "off"): Promise<Va
       bBatchFloodSeconds: bBatchFlood.seconds,
       bBatchGiveUpSeconds: plan.bBatchGiveUpMs / 1000,
       bBatchWaitMs: { alone: meanWaitMs(alone1, alone2, B, "batch"), flood: meanWaitMs(flood1, flood2, B, "batch") },
+      bBatchFloodShare: startedBetween(flood1, flood2, B) / (startedBetween(flood1, flood2, A) + startedBetween(flood1, flood2, B)),
       aSyncFlood: { p50Ms: summarize(aSyncFlood.latenciesMs).p50Ms, requestsPerSecond: (aSyncFlood.latenciesMs.length / aSyncFlood.elapsedMs) * 1000 },
       floodUtilization: utilization(flood0, flood2, GPU),
       floodBusySlots: meanBusySlots,
