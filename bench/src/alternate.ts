@@ -11,6 +11,17 @@ import { stopVariantStacks, type VariantService } from "./variant-stack.ts";
 
 export const requestsPerSecond = (load: LoadResult): number => (load.latenciesMs.length / load.elapsedMs) * 1000;
 
+/**
+ * The order of round `round`: rotated by one every two rounds and reversed
+ * on odd rounds, so with two or three services each one goes first, last and
+ * after each of the others about equally often.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = Math.floor(round / 2) % Math.max(1, items.length);
+  const rotated = [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 0 ? rotated : rotated.reverse();
+}
+
 /** Warms each service up, then runs `rounds` alternating rounds; the merged result of each, in order. */
 export async function alternateRounds(
   services: readonly VariantService[],
@@ -24,7 +35,7 @@ export async function alternateRounds(
       if (failureCount(warm) > 0) throw new Error(`warm-up of '${target.service.name}' failed: ${[...warm.failures.keys()].join("; ")}`);
     }
     for (let round = 0; round < plan.rounds; round++) {
-      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      for (const target of roundOrder(targets, round)) {
         mergeInto(target.load, await runClosedLoop(target.pool, spec(target.service), { concurrency: plan.concurrency, requests: plan.requests }));
       }
     }

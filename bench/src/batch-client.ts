@@ -1,9 +1,16 @@
 // The Batch API as the benchmarks call it: write an input file, upload it,
 // create the batch, poll it. Answers are parsed, so a changed wire shape
-// fails here with the field's name instead of skewing a figure.
+// fails here with the field's name instead of skewing a figure. Only the
+// fields the benchmarks read; the API's full shapes live in packages/shared.
 import { createWriteStream, openAsBlob } from "node:fs";
 import { once } from "node:events";
 import { z } from "zod";
+
+/** The most requests one batch may hold (OpenAI's limit, which the API enforces at validation). */
+export const MAX_BATCH_LINES = 50_000;
+
+/** Statuses after which a batch changes no more. */
+export const FINAL_BATCH_STATUSES: readonly string[] = ["completed", "failed", "expired", "cancelled"];
 
 /** Where to send requests and whose key to send: one workspace's view of the API. */
 export interface ApiCaller {
@@ -15,6 +22,8 @@ const batchSchema = z.object({
   id: z.string(),
   status: z.string(),
   request_counts: z.object({ total: z.number(), completed: z.number(), failed: z.number() }),
+  /** Why validation failed, as the API lists it; printed, not inspected. */
+  errors: z.unknown().optional(),
 });
 export type Batch = z.infer<typeof batchSchema>;
 

@@ -2,15 +2,17 @@
 // peak memory for a large batch, dispatch rate to a zero-latency simulator,
 // how long a small batch waits while the large one drains, and upstream
 // utilization against K slots of T ms. One run, one machine.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
+import { FINAL_BATCH_STATUSES, MAX_BATCH_LINES, submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
 import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
+import { peakRssMegabytes } from "./cpu-usage.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : 100_000);
+// The largest batch the API accepts; more lines fail validation.
+const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : MAX_BATCH_LINES);
 const SLOTS = 4;
 const SLOT_LATENCY_MS = 200;
 const UTILIZATION_LINES = quick ? 80 : 400;
@@ -36,11 +38,6 @@ async function directSlotsThroughput(stack: BatchStack, requests: number): Promi
   return requests / ((performance.now() - started) / 1000);
 }
 
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]) / 1000;
-}
-
 async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): Promise<number> {
   const path = join(dir, `${tag}.jsonl`);
   await writeBatchInput(path, 10, ZERO_MODEL, tag);
@@ -56,7 +53,7 @@ async function main(): Promise<void> {
   const stack = await startBatchStack({ workDir: dir, slots: SLOTS, slotLatencyMs: SLOT_LATENCY_MS });
   try {
     const alone = await smallBatchSeconds(stack, dir, "alone");
-    const [apiBefore, workerBefore] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
+    const [apiBefore, workerBefore] = [await peakRssMegabytes(stack.pids.api), await peakRssMegabytes(stack.pids.worker)];
 
     const bigPath = join(dir, "big.jsonl");
     await writeBatchInput(bigPath, lineCount, ZERO_MODEL, "big");
@@ -67,10 +64,10 @@ async function main(): Promise<void> {
     const ingestSeconds = (running.at - submitted) / 1000;
 
     const during = await smallBatchSeconds(stack, dir, "during");
-    const done = await untilBatchStatus(stack, batch.id, ["completed", "failed", "expired", "cancelled"], 250);
+    const done = await untilBatchStatus(stack, batch.id, FINAL_BATCH_STATUSES, 250);
     const drainSeconds = (done.at - running.at) / 1000;
     const counts = done.batch.request_counts;
-    const [apiPeak, workerPeak] = [await peakRssMb(stack.pids.api), await peakRssMb(stack.pids.worker)];
+    const [apiPeak, workerPeak] = [await peakRssMegabytes(stack.pids.api), await peakRssMegabytes(stack.pids.worker)];
 
     const slotsPath = join(dir, "slots.jsonl");
     await writeBatchInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, "slots");

@@ -1,11 +1,16 @@
-// One comparison level: the same request sent straight to the simulator
-// ("direct") and through the service, warmed up together and then measured in
-// alternating rounds (A B A B ...), so a noisy neighbour or a CPU frequency
-// change hits both paths alike instead of skewing one of them.
+// One comparison level: the same image requested straight from the simulator
+// ("direct"), through the Portkey gateway (a proxy with no queue) and through
+// the service, warmed up together and then measured in alternating rounds,
+// so a noisy neighbour or a CPU frequency change hits every path alike
+// instead of skewing one of them.
 import type { Pool } from "undici";
+import { roundOrder } from "./alternate.ts";
 import { cpuDelta, cpuSnapshot, type CpuSeconds } from "./cpu-usage.ts";
 import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
 import { addHistogramTotals, histogramDelta, scrapeHistogramTotals, type HistogramTotals } from "./metrics-scrape.ts";
+
+export const PATH_NAMES = ["direct", "portkey", "service"] as const;
+export type PathName = (typeof PATH_NAMES)[number];
 
 export interface PathTarget {
   pool: Pool;
@@ -28,8 +33,7 @@ export interface LevelPlan {
   requestsPerPath: number;
   warmupPerPath: number;
   rounds: number;
-  direct: PathTarget;
-  service: PathTarget;
+  paths: Record<PathName, PathTarget>;
 }
 
 export interface ObservationSources {
@@ -41,8 +45,7 @@ export interface ObservationSources {
 export interface LevelMeasurement {
   label: string;
   concurrency: number;
-  direct: Observed;
-  service: Observed;
+  paths: Record<PathName, Observed>;
 }
 
 function emptyObserved(): Observed {
@@ -71,24 +74,22 @@ async function observedRound(into: Observed, target: PathTarget, concurrency: nu
 }
 
 export async function measureLevel(plan: LevelPlan, sources: ObservationSources): Promise<LevelMeasurement> {
-  const direct = emptyObserved();
-  const service = emptyObserved();
+  const observed: Record<PathName, Observed> = { direct: emptyObserved(), portkey: emptyObserved(), service: emptyObserved() };
   // Warm-up: JIT, connection pools, Redis scripts, the simulator's image cache.
   const warmupOptions = { concurrency: plan.concurrency, requests: plan.warmupPerPath };
-  direct.warmupFailures += failureCount(await runClosedLoop(plan.direct.pool, plan.direct.spec, warmupOptions));
-  service.warmupFailures += failureCount(await runClosedLoop(plan.service.pool, plan.service.spec, warmupOptions));
+  for (const name of PATH_NAMES) {
+    const target = plan.paths[name];
+    observed[name].warmupFailures += failureCount(await runClosedLoop(target.pool, target.spec, warmupOptions));
+  }
 
   const perRound = Math.ceil(plan.requestsPerPath / plan.rounds);
   for (let round = 0; round < plan.rounds; round++) {
     const requests = Math.min(perRound, plan.requestsPerPath - round * perRound);
     if (requests <= 0) break;
-    // Alternate which path goes first, so neither always follows the other's tail.
-    const order: [Observed, PathTarget][] = [
-      [direct, plan.direct],
-      [service, plan.service],
-    ];
-    if (round % 2 === 1) order.reverse();
-    for (const [into, target] of order) await observedRound(into, target, plan.concurrency, requests, sources);
+    // Vary the order, so no path always follows another's tail.
+    for (const name of roundOrder(PATH_NAMES, round)) {
+      await observedRound(observed[name], plan.paths[name], plan.concurrency, requests, sources);
+    }
   }
-  return { label: plan.label, concurrency: plan.concurrency, direct, service };
+  return { label: plan.label, concurrency: plan.concurrency, paths: observed };
 }

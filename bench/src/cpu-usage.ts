@@ -70,6 +70,12 @@ export async function rssMegabytes(pids: Record<string, number>): Promise<Record
   return result;
 }
 
+/** Peak resident memory in MB since the process started (VmHWM): no spike between two samples is missed. */
+export async function peakRssMegabytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]) / 1000;
+}
+
 /** The redis-server listening on `port`: it names itself "redis-server 127.0.0.1:<port>". */
 export async function findRedisPid(port: number): Promise<number | undefined> {
   try {

@@ -1,14 +1,17 @@
-// Plain-text report: one block per level, a summary table, the targets.
-import type { LevelFigures, PathFigures, TargetResult } from "./figures.ts";
+// Plain-text report: one block per level, a summary table with the direct
+// call, the Portkey gateway and the service side by side, the targets.
+import type { AddedLatency, LevelFigures, PathFigures, TargetResult } from "./figures.ts";
 
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
 const pad = (text: string, width: number): string => text.padStart(width);
 const padEnd = (text: string, width: number): string => text.padEnd(width);
+// A url reply is a few hundred bytes, a b64_json one 1.4 MB: each in its own unit.
+const size = (bytes: number): string => (bytes < 100_000 ? `${bytes.toFixed(0)} B` : `${(bytes / 1e6).toFixed(3)} MB`);
 
 function latencyRow(name: string, path: PathFigures): string {
   const { latency } = path;
   return [
-    padEnd(name, 22),
+    padEnd(name, 24),
     pad(ms(latency.p50Ms), 9),
     pad(ms(latency.p90Ms), 9),
     pad(ms(latency.p99Ms), 9),
@@ -18,6 +21,10 @@ function latencyRow(name: string, path: PathFigures): string {
   ].join(" ");
 }
 
+function addedRow(name: string, added: AddedLatency): string {
+  return `${padEnd(name, 24)} ${pad(ms(added.p50Ms), 9)} ${pad("", 9)} ${pad(ms(added.p99Ms), 9)}`;
+}
+
 function cpuLine(path: PathFigures): string {
   return Object.entries(path.cpuPercent)
     .map(([role, percent]) => `${role} ${percent.toFixed(0)}%`)
@@ -25,55 +32,64 @@ function cpuLine(path: PathFigures): string {
 }
 
 export function formatLevel(level: LevelFigures): string {
-  const header = [padEnd("", 22), pad("p50 ms", 9), pad("p90 ms", 9), pad("p99 ms", 9), pad("mean ms", 9), pad("req/s", 8), pad("fail", 6)].join(" ");
+  const header = [padEnd("", 24), pad("p50 ms", 9), pad("p90 ms", 9), pad("p99 ms", 9), pad("mean ms", 9), pad("req/s", 8), pad("fail", 6)].join(" ");
   const stages = level.service.stagesMs;
+  const paths = [
+    ["direct", level.direct],
+    ["Portkey", level.portkey],
+    ["service", level.service],
+  ] as const;
   const lines = [
     `== ${level.label}, concurrency ${level.concurrency} (${level.service.latency.count} measured requests per path)`,
     header,
     latencyRow("direct (simulator)", level.direct),
+    latencyRow("Portkey gateway", level.portkey),
     latencyRow("service (API+worker)", level.service),
-    `${padEnd("added (service-direct)", 22)} ${pad(ms(level.addedP50Ms), 9)} ${pad("", 9)} ${pad(ms(level.addedP99Ms), 9)}`,
-    `${padEnd("ratio service/direct", 22)} ${pad(level.ratioP50.toFixed(2) + "x", 9)} ${pad("", 9)} ${pad(level.ratioP99.toFixed(2) + "x", 9)}`,
-    `response body: direct ${(level.direct.meanResponseBytes / 1e6).toFixed(3)} MB, service ${level.service.meanResponseBytes.toFixed(0)} B`,
-    `CPU (% of one core) while direct ran:  ${cpuLine(level.direct)}`,
-    `CPU (% of one core) while service ran: ${cpuLine(level.service)}`,
+    addedRow("added: Portkey-direct", level.portkeyAdded),
+    addedRow("added: service-direct", level.serviceAdded),
+    `service/Portkey: added p50 ${(level.serviceAdded.p50Ms / level.portkeyAdded.p50Ms).toFixed(2)}x, req/s ${level.throughputVsPortkey.toFixed(2)}x`,
+    `response body: ${paths.map(([name, path]) => `${name} ${size(path.meanResponseBytes)}`).join(", ")}`,
+    ...paths.map(([name, path]) => `CPU (% of one core) while ${padEnd(`${name} ran:`, 12)} ${cpuLine(path)}`),
     `service stages (means from /metrics): API handler ${ms(stages.apiHandler)} = queue wait ${ms(stages.queueWait)}` +
       ` + worker job ${ms(stages.job)} (upstream ${ms(stages.upstream)}, storage write ${ms(stages.storageWrite)})` +
       ` + API around the job ${ms(stages.apiAroundJob)}; outside the handler ${ms(stages.outsideHandler)}`,
   ];
-  for (const [label, path] of [["direct", level.direct], ["service", level.service]] as const) {
-    for (const [reason, count] of Object.entries(path.failureReasons)) lines.push(`  ${label} failure x${count}: ${reason}`);
+  for (const [name, path] of paths) {
+    for (const [reason, count] of Object.entries(path.failureReasons)) lines.push(`  ${name} failure x${count}: ${reason}`);
   }
   return lines.join("\n");
 }
 
 export function formatSummary(levels: readonly LevelFigures[]): string {
   const header = [
-    padEnd("level", 24),
+    padEnd("level", 26),
     pad("c", 3),
     pad("direct p50/p99", 16),
+    pad("Portkey p50/p99", 17),
     pad("service p50/p99", 17),
-    pad("added p50/p99", 16),
-    pad("ratio p50", 10),
-    pad("svc req/s", 10),
-    pad("direct req/s", 13),
+    pad("added p50 Portkey/service", 26),
+    pad("req/s direct/Portkey/service", 29),
   ].join(" ");
+  const pair = (path: PathFigures) => `${ms(path.latency.p50Ms)}/${ms(path.latency.p99Ms)}`;
   const rows = levels.map((level) =>
     [
-      padEnd(level.label, 24),
+      padEnd(level.label, 26),
       pad(String(level.concurrency), 3),
-      pad(`${ms(level.direct.latency.p50Ms)}/${ms(level.direct.latency.p99Ms)}`, 16),
-      pad(`${ms(level.service.latency.p50Ms)}/${ms(level.service.latency.p99Ms)}`, 17),
-      pad(`${ms(level.addedP50Ms)}/${ms(level.addedP99Ms)}`, 16),
-      pad(`${level.ratioP50.toFixed(2)}x`, 10),
-      pad(level.service.requestsPerSecond.toFixed(0), 10),
-      pad(level.direct.requestsPerSecond.toFixed(0), 13),
+      pad(pair(level.direct), 16),
+      pad(pair(level.portkey), 17),
+      pad(pair(level.service), 17),
+      pad(`${ms(level.portkeyAdded.p50Ms)}/${ms(level.serviceAdded.p50Ms)}`, 26),
+      pad([level.direct, level.portkey, level.service].map((path) => path.requestsPerSecond.toFixed(0)).join("/"), 29),
     ].join(" "),
   );
   return ["== Summary (latencies in ms)", header, ...rows].join("\n");
 }
 
 export function formatTargets(targets: readonly TargetResult[]): string {
-  const rows = targets.map((target) => `[${target.pass ? "PASS" : "MISS"}] ${padEnd(target.name, 40)} target ${padEnd(target.target, 13)} measured ${target.valueText}`);
-  return ["== Targets", ...rows].join("\n");
+  const rows = targets.map(
+    (target) =>
+      `[${target.pass ? "PASS" : "MISS"}] ${padEnd(target.name, 46)} target ${padEnd(target.target, 14)} measured ${target.valueText}` +
+      (target.whenSet === undefined ? "" : `   (when set: ${target.whenSet})`),
+  );
+  return ["== Targets (the Portkey figures are from this run)", ...rows].join("\n");
 }

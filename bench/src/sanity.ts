@@ -1,4 +1,4 @@
-// Before timing anything, prove both paths return the same ~1 MB image: a
+// Before timing anything, prove every path returns the same ~1 MB image: a
 // fast wrong answer (an error body, a tiny PNG) would make any figure moot.
 import type { Pool } from "undici";
 
@@ -20,29 +20,44 @@ async function postJson(pool: Pool, headers: Record<string, string>, body: objec
   return JSON.parse(text);
 }
 
-function firstItem(reply: unknown): Record<string, unknown> {
-  const data = (reply as { data?: unknown }).data;
+/** data[0][field] of an images reply, as a string; throws when the reply has another shape. */
+function firstItemField(reply: unknown, field: "b64_json" | "url", where: string): string {
+  const data = typeof reply === "object" && reply !== null && "data" in reply ? reply.data : undefined;
   const item: unknown = Array.isArray(data) ? data[0] : undefined;
-  if (typeof item !== "object" || item === null) throw new Error(`reply has no data[0]: ${JSON.stringify(reply).slice(0, 300)}`);
-  return item as Record<string, unknown>;
+  const value: unknown = typeof item === "object" && item !== null && field in item ? Reflect.get(item, field) : undefined;
+  if (typeof value !== "string") throw new Error(`${where}: reply has no data[0].${field}: ${JSON.stringify(reply).slice(0, 300)}`);
+  return value;
 }
 
-/** Returns a one-line description of both images; throws when either path is wrong. */
-export async function checkLargeImagePaths(options: { simLarge: Pool; api: Pool; apiKey: string; prompt: string }): Promise<string> {
-  const direct = firstItem(
-    await postJson(options.simLarge, {}, { model: "sim", prompt: options.prompt, size: "1024x1024", response_format: "b64_json" }),
-  );
-  const directPng = Buffer.from(String(direct.b64_json), "base64");
+function assertSameImage(png: Buffer, expected: Buffer, where: string): void {
+  assertPng(png, where);
+  if (!png.equals(expected)) throw new Error(`${where} returned another image than the simulator for the same prompt`);
+}
+
+/** Returns a one-line description of the image; throws when any path is wrong. */
+export async function checkLargeImagePaths(options: {
+  simLarge: Pool;
+  portkey: Pool;
+  portkeyHeaders: Record<string, string>;
+  api: Pool;
+  apiKey: string;
+  prompt: string;
+}): Promise<string> {
+  const request = { prompt: options.prompt, size: "1024x1024", response_format: "b64_json" };
+  const directPng = Buffer.from(firstItemField(await postJson(options.simLarge, {}, { model: "sim", ...request }), "b64_json", "simulator"), "base64");
   assertPng(directPng, "the simulator");
 
-  const viaService = firstItem(
-    await postJson(options.api, { authorization: `Bearer ${options.apiKey}` }, { model: "bench-large", prompt: options.prompt, size: "1024x1024" }),
-  );
-  const url = String(viaService.url);
+  const viaPortkey = await postJson(options.portkey, options.portkeyHeaders, { model: "sim", ...request });
+  assertSameImage(Buffer.from(firstItemField(viaPortkey, "b64_json", "Portkey"), "base64"), directPng, "the Portkey gateway");
+
+  const auth = { authorization: `Bearer ${options.apiKey}` };
+  const viaServiceB64 = await postJson(options.api, auth, { model: "bench-large", ...request });
+  assertSameImage(Buffer.from(firstItemField(viaServiceB64, "b64_json", "service"), "base64"), directPng, "the service's b64_json");
+
+  const viaService = await postJson(options.api, auth, { model: "bench-large", prompt: options.prompt, size: "1024x1024" });
+  const url = firstItemField(viaService, "url", "service");
   const download = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!download.ok) throw new Error(`GET ${url} answered ${download.status}`);
-  const servicePng = Buffer.from(await download.arrayBuffer());
-  assertPng(servicePng, "the service's signed URL");
-  if (!servicePng.equals(directPng)) throw new Error("the service's image differs from the simulator's for the same prompt");
-  return `sanity: direct b64_json and service url both give the same ${(directPng.length / 1e6).toFixed(2)} MB PNG`;
+  assertSameImage(Buffer.from(await download.arrayBuffer()), directPng, "the service's signed URL");
+  return `sanity: simulator b64_json, Portkey b64_json, service b64_json and service url all give the same ${(directPng.length / 1e6).toFixed(2)} MB PNG`;
 }

@@ -28,7 +28,7 @@ export interface Stack {
   simLargeUrl: string;
   simSmallUrl: string;
   /** Process ids by role, for CPU accounting; redis by its port. */
-  pids: Record<string, number>;
+  pids: { api: number; worker: number; [role: string]: number };
   redisPort: number;
   logDir: string;
 }
@@ -36,16 +36,21 @@ export interface Stack {
 /**
  * Upstream slots sit above the load's concurrency, so the service never
  * queues in front of the simulator and we measure only its own overhead.
+ * Health probes wait as long as a generation may: on a loaded 2-core machine
+ * the simulator, busy sending 64 replies of 1.4 MB, answered the default
+ * probe (2 s) too late twice in a row, and the only upstream left rotation
+ * mid-run (503 upstream_unavailable): a failure of the machine, not a figure.
  */
 function catalogYaml(simLargeUrl: string, simSmallUrl: string): string {
   return `models:
   - id: ${LARGE_MODEL}
     sizes: ["1024x1024"]
+    max_n: 4
     capabilities: { edits: { max_input_images: 16, mask: true } }
-    upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 64, timeout_ms: 30000 }]
+    upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 64, timeout_ms: 30000, health_check: { timeout_ms: 30000 } }]
   - id: ${SMALL_MODEL}
     sizes: ["64x64"]
-    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simSmallUrl}", model: sim, max_concurrency: 128, timeout_ms: 30000 }]
+    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simSmallUrl}", model: sim, max_concurrency: 128, timeout_ms: 30000, health_check: { timeout_ms: 30000 } }]
 `;
 }
 

@@ -172,11 +172,17 @@ describe("the admin API", () => {
     const created = await admin("GET", `/workspaces/${id}`);
     expect(created.body).toMatchObject({ object: "workspace", id, name: "CRUD", models: ["ws-alpha"], limits: { requests_per_minute: 10 } });
     expect(created.body.webhook_secret).toMatch(/^whsec_/);
+    expect(created.body.weight).toBe(1);
     expect((await admin("GET", "/workspaces")).body.data.map((workspace: { id: string }) => workspace.id)).toContain(id);
 
     const updated = await admin("PATCH", `/workspaces/${id}`, { limits: { images_per_day: 50, requests_per_minute: null }, models: "*" });
     expect(updated.body).toMatchObject({ models: "*", limits: { images_per_day: 50 } });
     expect(updated.body.limits.requests_per_minute).toBeUndefined();
+    expect((await admin("PATCH", `/workspaces/${id}`, { weight: 2.5 })).body).toMatchObject({ weight: 2.5, models: "*" });
+    for (const weight of [0, -1, 1001, "3"]) {
+      const refused = await admin("PATCH", `/workspaces/${id}`, { weight });
+      expect([refused.status, refused.body.error.param]).toEqual([400, "weight"]);
+    }
 
     expect((await admin("POST", "/workspaces", { id })).body.error.code).toBe("conflict");
     expect((await admin("POST", "/workspaces", { id })).status).toBe(409);

@@ -22,6 +22,12 @@ describe("the CLI's command line", () => {
     });
   });
 
+  it("takes a workspace's fair-share weight, and refuses one that is not a positive number", () => {
+    expect(parseCliArgs(["workspaces", "update", "acme", "--weight", "2.5"])).toEqual({ command: "workspaces update", id: "acme", body: { weight: 2.5 } });
+    expect(() => parseCliArgs(["workspaces", "update", "acme", "--weight", "three"])).toThrow(CliUsageError);
+    expect(() => parseCliArgs(["workspaces", "update", "acme", "--weight", "-1"])).toThrow();
+  });
+
   it("names rotate and revoke targets by key id", () => {
     expect(parseCliArgs(["keys", "rotate", "abcdefghijkl", "--grace-seconds", "0"])).toEqual({
       command: "keys rotate",

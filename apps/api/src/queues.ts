@@ -56,7 +56,7 @@ export function createQueueHandles(deps: {
   const all = [generate, batches, webhooks];
   return {
     generate,
-    fairShare: createFairShare({ redis: deps.producer, queue: generate, log: deps.log }),
+    fairShare: createFairShare({ redis: deps.producer, queue: generate }),
     batches,
     webhooks,
     generateEvents,

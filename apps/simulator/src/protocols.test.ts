@@ -76,7 +76,8 @@ describe("Replicate Cog predictions", () => {
 
 describe("ComfyUI prompt queue", () => {
   it("queues a workflow, finishes it in history, and serves its images from /view", async () => {
-    const { url, sim } = await start({ latencyMs: 20 });
+    // Long enough that the history is still empty when read next, however busy the machine.
+    const { url, sim } = await start({ latencyMs: 500 });
     const queued = (await (await post(url, "/prompt", { prompt: workflow("fox", 2), client_id: "c" })).json()) as { prompt_id: string };
     expect(await (await fetch(`${url}/history/${queued.prompt_id}`)).json()).toEqual({});
     const entry = (await comfyHistory(url, queued.prompt_id))[queued.prompt_id]!;

@@ -28,7 +28,7 @@ export function createQueueHandles(deps: { connection: RedisClient; prefix: stri
   const handles = { generateImage: open(GENERATE_IMAGE_QUEUE), batches: open(BATCHES_QUEUE), webhooks: open(WEBHOOKS_QUEUE) };
   return {
     ...handles,
-    fairShare: createFairShare({ redis: deps.connection, queue: handles.generateImage, log: deps.log }),
+    fairShare: createFairShare({ redis: deps.connection, queue: handles.generateImage }),
     async close() {
       await Promise.all(Object.values(handles).map((queue) => queue.close()));
     },

@@ -59,7 +59,7 @@ function payload(workspaceId: string, kind: JobKind, requestId: string): Generat
 function setup(options: { startingTimeoutMs?: number } = {}) {
   const queue = new Queue(GENERATE_IMAGE_QUEUE, { connection: redis, prefix: queuePrefix(`fair${++prefixCounter}`, GENERATE_IMAGE_QUEUE) });
   cleanups.push(() => queue.close());
-  const fairShare = createFairShare({ redis, queue, log, ...options });
+  const fairShare = createFairShare({ redis, queue, ...options });
   const dispatcher = createDispatcher(fairShare, log);
   const deps: FairEnqueueDeps = { queue, fairShare, dispatcher };
   const add = (workspaceId: string, kind: JobKind, requestId: string) => {

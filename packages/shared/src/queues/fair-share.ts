@@ -6,7 +6,6 @@ import { queuePrefix } from "./prefix.js";
 import { ADMIT, DISPATCH, HOLD, POSITION, QUEUED, REPORT, WITHDRAW } from "./fair-share-scripts.js";
 import { GENERATE_IMAGE_QUEUE, type GenerateImagePayload, type JobKind } from "./generate-image.js";
 
-
 /**
  * Weighted fair sharing of the GPUs between workspaces.
  *
@@ -30,7 +29,7 @@ import { GENERATE_IMAGE_QUEUE, type GenerateImagePayload, type JobKind } from ".
  * script call is the whole cost), so an unloaded service behaves as before.
  *
  * Keys (in the generate-image queue's hash slot, `{prefix}:{generate-image}:fair:*`):
- *   lane:{workspace}:{kind}  ZSET job id → hold time * 1000 + sequence
+ *   lane:{workspace}:{kind}  ZSET job id → hold time * 1000 + sequence (a batch line: its index)
  *   active                    ZSET workspace with held work → pass (virtual time)
  *   vtime                     STRING pass of the last job released
  *   weights                   HASH workspace → weight (absent: 1)
@@ -54,7 +53,6 @@ const ADD_GRACE_MS = 10_000;
 
 /** Most jobs one dispatch call releases: bounds the time a script holds Redis. */
 const DISPATCH_BATCH = 64;
-
 
 export type Admission = "direct" | "held" | "held-dispatch";
 
@@ -103,7 +101,6 @@ export function createFairShare(deps: {
   redis: RedisClient;
   /** The generate-image queue. */
   queue: Queue;
-  log: Logger;
   /** Tests shorten it; see STARTING_TIMEOUT_MS. */
   startingTimeoutMs?: number;
 }): FairShare {
