@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { cpuDelta, cpuSnapshot, type CpuSeconds } from "./cpu-usage.ts";
 import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
 import { summarize } from "./stats.ts";
 import { stopVariantStacks, type VariantService } from "./variant-stack.ts";
@@ -28,7 +29,25 @@ export async function alternateRounds(
   spec: (service: VariantService) => RequestSpec,
   plan: { concurrency: number; requests: number; rounds: number; warmup: number },
 ): Promise<LoadResult[]> {
-  const targets = services.map((service) => ({ service, pool: new Pool(service.apiUrl, { connections: plan.concurrency, pipelining: 1 }), load: emptyResult() }));
+  return (await alternateRoundsWithCpu(services, spec, plan)).map((each) => each.load);
+}
+
+/**
+ * The same, with the CPU seconds each service's API and worker used during
+ * its own rounds: on a shared machine CPU per request moves far less than
+ * latency when other work competes for the cores.
+ */
+export async function alternateRoundsWithCpu(
+  services: readonly VariantService[],
+  spec: (service: VariantService) => RequestSpec,
+  plan: { concurrency: number; requests: number; rounds: number; warmup: number },
+): Promise<Array<{ load: LoadResult; cpuSeconds: CpuSeconds }>> {
+  const targets = services.map((service) => ({
+    service,
+    pool: new Pool(service.apiUrl, { connections: plan.concurrency, pipelining: 1 }),
+    load: emptyResult(),
+    cpuSeconds: {} as CpuSeconds,
+  }));
   try {
     for (const target of targets) {
       const warm = await runClosedLoop(target.pool, spec(target.service), { concurrency: plan.concurrency, requests: plan.warmup });
@@ -36,10 +55,14 @@ export async function alternateRounds(
     }
     for (let round = 0; round < plan.rounds; round++) {
       for (const target of roundOrder(targets, round)) {
+        const before = await cpuSnapshot(target.service.pids);
         mergeInto(target.load, await runClosedLoop(target.pool, spec(target.service), { concurrency: plan.concurrency, requests: plan.requests }));
+        for (const [role, seconds] of Object.entries(cpuDelta(before, await cpuSnapshot(target.service.pids)))) {
+          target.cpuSeconds[role] = (target.cpuSeconds[role] ?? 0) + seconds;
+        }
       }
     }
-    return targets.map((target) => target.load);
+    return targets.map((target) => ({ load: target.load, cpuSeconds: target.cpuSeconds }));
   } finally {
     await Promise.all(targets.map((target) => target.pool.close()));
   }

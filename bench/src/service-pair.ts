@@ -19,20 +19,20 @@ export async function startSimulator(name: string, env: Record<string, string>, 
 }
 
 /**
- * Writes `models.yaml` in `workDir`: each model 64x64 only, served by one
+ * Writes `models.yaml` in `workDir`: each model of one size (64x64 unless said), served by one
  * simulator over the OpenAI protocol with `slots` concurrent calls; resolves to its path.
  * Health probes may take as long as a generation: on a loaded machine a busy
  * simulator answers the default probe late, and the only upstream would leave rotation mid-run.
  */
 export async function writeSimulatorCatalog(
   workDir: string,
-  models: ReadonlyArray<{ id: string; upstream: string; url: string; slots: number; timeoutMs?: number }>,
+  models: ReadonlyArray<{ id: string; upstream: string; url: string; slots: number; timeoutMs?: number; size?: string }>,
 ): Promise<string> {
   const path = join(workDir, "models.yaml");
   const entries = models.map((model) => {
     const timeoutMs = model.timeoutMs ?? 30_000;
     return `  - id: ${model.id}
-    sizes: ["64x64"]
+    sizes: ["${model.size ?? "64x64"}"]
     upstreams: [{ name: ${model.upstream}, protocol: openai, base_url: "${model.url}", model: sim, max_concurrency: ${model.slots}, timeout_ms: ${timeoutMs}, health_check: { timeout_ms: ${timeoutMs} } }]
 `;
   });

@@ -9,6 +9,8 @@ import { startServicePair, startSimulator, writeSimulatorCatalog } from "./servi
 
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
 export const VARIANT_MODEL = "bench-small";
+/** 1024x1024 from a simulator with noise 2: a ~1.05 MB PNG, 1.4 MB as b64_json (only with `largeImages`). */
+export const VARIANT_LARGE_MODEL = "bench-large";
 
 export interface Variant {
   name: string;
@@ -32,13 +34,19 @@ export async function startVariantStacks(options: {
   variants: readonly Variant[];
   workerConcurrency: number;
   logLevel: string;
-}): Promise<{ simUrl: string; services: VariantService[] }> {
+  /** Also start a simulator of ~1 MB images, served as VARIANT_LARGE_MODEL. */
+  largeImages?: boolean;
+}): Promise<{ simUrl: string; simLargeUrl: string | undefined; services: VariantService[] }> {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   const simUrl = await startSimulator("sim", {}, logDir);
+  const simLargeUrl = options.largeImages ? await startSimulator("sim-large", { SIM_NOISE: "2" }, logDir) : undefined;
   // Slots above the load's concurrency: the service never queues in front of the simulator.
-  const catalogPath = await writeSimulatorCatalog(options.workDir, [{ id: VARIANT_MODEL, upstream: "sim-small", url: simUrl, slots: 256 }]);
+  const catalogPath = await writeSimulatorCatalog(options.workDir, [
+    { id: VARIANT_MODEL, upstream: "sim-small", url: simUrl, slots: 256 },
+    ...(simLargeUrl === undefined ? [] : [{ id: VARIANT_LARGE_MODEL, upstream: "sim-large", url: simLargeUrl, slots: 256, size: "1024x1024" }]),
+  ]);
 
   const services: VariantService[] = [];
   for (const variant of options.variants) {
@@ -68,7 +76,7 @@ export async function startVariantStacks(options: {
       pids: { api: pair.apiPid, worker: pair.workerPid },
     });
   }
-  return { simUrl, services };
+  return { simUrl, simLargeUrl, services };
 }
 
 /** Stops everything startVariantStacks started. */

@@ -22,7 +22,7 @@ export interface StreamingReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: AsyncIterable<Buffer>;
-  /** The whole body, for replies that turn out not to be a stream (errors, servers without streaming). */
+  /** The whole body, for replies that turn out not to be a stream (errors, servers without streaming); transport failures as UpstreamAttemptError. */
   text(): Promise<Buffer>;
 }
 
@@ -38,10 +38,11 @@ export interface UpstreamHttp {
   /** POSTs a multipart/form-data body (uploads, OpenAI's image edits). */
   postForm(path: string, signal: AbortSignal, form: FormData): Promise<HttpReply>;
   /**
-   * POSTs JSON or a form and hands back the reply's body as it arrives
-   * (server-sent events). The caller must read or destroy the body.
+   * POSTs JSON or a form and hands back the reply's body as it arrives, for
+   * replies read on the way (server-sent events, large images). `accept`
+   * defaults to JSON. The caller must read or destroy the body.
    */
-  postStreaming(path: string, signal: AbortSignal, body: unknown): Promise<StreamingReply>;
+  postStreaming(path: string, signal: AbortSignal, body: unknown, accept?: string): Promise<StreamingReply>;
   close(): Promise<void>;
 }
 
@@ -84,13 +85,13 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   }
 
   return {
-    async postStreaming(path, signal, body) {
+    async postStreaming(path, signal, body, accept = headers.accept) {
       const encoded = await encode(body);
       try {
         const response = await pool.request({
           method: "POST",
           path: basePath + path,
-          headers: { ...headers, accept: "text/event-stream, application/json", "content-type": encoded.contentType },
+          headers: { ...headers, accept, "content-type": encoded.contentType },
           body: encoded.bytes,
           signal,
         });
@@ -98,7 +99,13 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
           status: response.statusCode,
           headers: response.headers,
           body: response.body,
-          text: async () => Buffer.from(await response.body.arrayBuffer()),
+          async text() {
+            try {
+              return Buffer.from(await response.body.arrayBuffer());
+            } catch (error) {
+              throw transportError(error, signal);
+            }
+          },
         };
       } catch (error) {
         throw transportError(error, signal);
@@ -124,7 +131,7 @@ export function transportError(error: unknown, signal: AbortSignal): UpstreamAtt
 }
 
 /** A non-2xx reply as an attempt failure, with Retry-After and the server's own words. */
-export function httpStatusError(reply: HttpReply, upstreamMessage: string | undefined): UpstreamAttemptError {
+export function httpStatusError(reply: Pick<HttpReply, "status" | "headers">, upstreamMessage: string | undefined): UpstreamAttemptError {
   return new UpstreamAttemptError("http", `upstream answered ${reply.status}`, {
     status: reply.status,
     retryAfterMs: parseRetryAfterMs(reply.headers["retry-after"], Date.now()),
@@ -132,23 +139,32 @@ export function httpStatusError(reply: HttpReply, upstreamMessage: string | unde
   });
 }
 
-export function isSuccess(reply: HttpReply): boolean {
+export function isSuccess(reply: Pick<HttpReply, "status">): boolean {
   return reply.status >= 200 && reply.status < 300;
 }
 
 /** Parses a reply body as JSON of the given shape, or fails the attempt as an invalid response. */
 export function parseReply<T>(reply: HttpReply, schema: z.ZodType<T>): T {
+  return parseJsonReply(reply.body.toString("utf8"), schema);
+}
+
+/** Parses reply text as JSON of the given shape, or fails the attempt as an invalid response. */
+export function parseJsonReply<T>(text: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
-    json = JSON.parse(reply.body.toString("utf8"));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new UpstreamAttemptError("invalid_response", "upstream reply is not JSON", { cause: error });
+    throw notJsonError(error);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new UpstreamAttemptError("invalid_response", `upstream reply has the wrong shape: ${parsed.error.issues[0]?.message}`);
   }
   return parsed.data;
+}
+
+export function notJsonError(cause?: unknown): UpstreamAttemptError {
+  return new UpstreamAttemptError("invalid_response", "upstream reply is not JSON", cause === undefined ? {} : { cause });
 }
 
 /** Reads a JSON body leniently for an error message; undefined when it is not JSON of that shape. */
@@ -163,8 +179,17 @@ export function messageFrom<T>(reply: HttpReply, schema: z.ZodType<T>, pick: (bo
 
 /** Decodes base64 (optionally a `data:` URI) and checks the bytes are an image. */
 export function decodeImage(base64OrDataUri: string): { bytes: Buffer; contentType: string } {
+  return checkedImage(decodeBase64Value(base64OrDataUri));
+}
+
+/** The bytes of base64 text, or of a `data:…,` URI's payload; Node's decoder skips what is not base64. */
+export function decodeBase64Value(base64OrDataUri: string): Buffer {
   const comma = base64OrDataUri.startsWith("data:") ? base64OrDataUri.indexOf(",") : -1;
-  const bytes = Buffer.from(comma >= 0 ? base64OrDataUri.slice(comma + 1) : base64OrDataUri, "base64");
+  return Buffer.from(comma >= 0 ? base64OrDataUri.slice(comma + 1) : base64OrDataUri, "base64");
+}
+
+/** The bytes with their sniffed type, or the attempt fails: an upstream that sends something else is broken. */
+export function checkedImage(bytes: Buffer): { bytes: Buffer; contentType: string } {
   const contentType = imageContentType(bytes);
   if (!contentType) throw new UpstreamAttemptError("invalid_response", "upstream returned bytes that are not an image");
   return { bytes, contentType };

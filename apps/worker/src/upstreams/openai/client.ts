@@ -1,9 +1,19 @@
-import { createUpstreamHttp, decodeImage, httpStatusError, isSuccess, parseReply, transportError, type HttpReply } from "../http.js";
-import { imageContentType, UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
+import { checkedImage, createUpstreamHttp, decodeImage, httpStatusError, isSuccess, parseJsonReply, transportError, type HttpReply, type StreamingReply } from "../http.js";
+import { UpstreamAttemptError, type GeneratedImage, type ImageUpstream } from "../upstream.js";
 import { openAiEditForm } from "./edit-form.js";
 import { openAiStandardFields } from "./standard-fields.js";
 import { readImageStream } from "./stream.js";
+import { createReplyScanner, type ScannedReply } from "./reply-scanner.js";
 import { errorMessageOf, openAiImagesResponseSchema, type OpenAiImageItem } from "./response.js";
+
+const SSE_ACCEPT = "text/event-stream, application/json";
+
+/** The declared body size, when it is one sane number (undici enforces it and our own size cap). */
+function contentLength(headers: StreamingReply["headers"]): number | undefined {
+  const value = headers["content-length"];
+  const bytes = typeof value === "string" ? Number(value) : NaN;
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
+}
 
 export interface OpenAiUpstreamOptions {
   name: string;
@@ -40,20 +50,38 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstr
     }
   }
 
-  async function toImage(item: OpenAiImageItem, signal: AbortSignal): Promise<GeneratedImage> {
-    if (item.b64_json !== undefined) return { ...decodeImage(item.b64_json), revisedPrompt: item.revised_prompt ?? undefined };
-    const bytes = await fetchLinkedImage(item.url!, signal);
-    const contentType = imageContentType(bytes);
-    if (!contentType) throw new UpstreamAttemptError("invalid_response", "upstream returned bytes that are not an image");
-    return { bytes, contentType, revisedPrompt: item.revised_prompt ?? undefined };
+  async function toImage(item: OpenAiImageItem, streamed: Buffer | undefined, signal: AbortSignal): Promise<GeneratedImage> {
+    const revisedPrompt = item.revised_prompt ?? undefined;
+    if (item.b64_json === undefined) return { ...checkedImage(await fetchLinkedImage(item.url!, signal)), revisedPrompt };
+    return { ...(streamed === undefined ? decodeImage(item.b64_json) : checkedImage(streamed)), revisedPrompt };
   }
 
-  async function parseImages(reply: HttpReply, signal: AbortSignal): Promise<GeneratedImage[]> {
-    if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
-    const parsed = parseReply(reply, openAiImagesResponseSchema);
-    const images = await Promise.all(parsed.data.map((item) => toImage(item, signal)));
+  /** The reply's images: the b64_json values were decoded while it arrived, the rest is checked by the schema. */
+  async function toImages(scanned: ScannedReply, signal: AbortSignal): Promise<GeneratedImage[]> {
+    const parsed = parseJsonReply(scanned.skeleton, openAiImagesResponseSchema);
+    const images = await Promise.all(parsed.data.map((item, index) => toImage(item, scanned.images.get(index), signal)));
     if (parsed.usage !== undefined && images[0] !== undefined) images[0].usage = parsed.usage;
     return images;
+  }
+
+  /** A reply already read whole (a server that ignored `stream`). */
+  async function parseImages(reply: HttpReply, signal: AbortSignal): Promise<GeneratedImage[]> {
+    if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf(reply.body.toString("utf8")));
+    const scanner = createReplyScanner();
+    scanner.push(reply.body);
+    return toImages(scanner.end(), signal);
+  }
+
+  /** A reply read as it arrives: a 1 MB image is decoded while its last bytes are still on the wire. */
+  async function readImages(reply: StreamingReply, signal: AbortSignal): Promise<GeneratedImage[]> {
+    if (!isSuccess(reply)) throw httpStatusError(reply, errorMessageOf((await reply.text()).toString("utf8")));
+    const scanner = createReplyScanner({ replyBytes: contentLength(reply.headers) });
+    try {
+      for await (const chunk of reply.body) scanner.push(chunk);
+    } catch (error) {
+      throw transportError(error, signal);
+    }
+    return toImages(scanner.end(), signal);
   }
 
   return {
@@ -77,9 +105,9 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): ImageUpstr
             }
           : openAiEditForm({ ...request, edit }, streaming);
       if (streaming !== undefined && partials !== undefined) {
-        return readImageStream(await http.postStreaming(path, signal, body), partials, (reply) => parseImages(reply, signal), signal);
+        return readImageStream(await http.postStreaming(path, signal, body, SSE_ACCEPT), partials, (reply) => parseImages(reply, signal), signal);
       }
-      return parseImages(body instanceof FormData ? await http.postForm(path, signal, body) : await http.request("POST", path, signal, body), signal);
+      return readImages(await http.postStreaming(path, signal, body), signal);
     },
     async probe(signal) {
       // Listing models is free on every compatible server and proves the API is up.
