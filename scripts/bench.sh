@@ -3,7 +3,7 @@
 # (default sync-latency: the latency the service adds over calling the GPU
 # simulator directly). Names: sync-latency, batch-throughput, image-formats,
 # upstream-utilization, auth-overhead, instrumentation-overhead, redis-topology,
-# compare-builds (--base REV).
+# fair-share, compare-builds (--base REV).
 # Flags go to
 # the benchmark (see bench/README.md), e.g. --quick.
 set -euo pipefail

@@ -81,6 +81,13 @@ export function loadLine(label: string, load: LoadResult, labelWidth = 40): stri
 export async function runVariantBench(name: string, body: (workDir: string) => Promise<boolean>): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), `imagegen-${name}-`));
   let ok = false;
+  // Stopped from outside (Ctrl-C, a CI timeout): stop what was started rather than leave it running.
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping the services (logs in ${workDir}/logs)`);
+    void stopVariantStacks().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     ok = await body(workDir);
     return ok ? 0 : 1;
@@ -88,6 +95,8 @@ export async function runVariantBench(name: string, body: (workDir: string) => P
     console.error(`bench failed: ${error instanceof Error ? error.message : String(error)} (logs in ${workDir}/logs)`);
     return 1;
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await stopVariantStacks().catch((error: unknown) => console.error(String(error)));
     if (ok) await rm(workDir, { recursive: true, force: true });
   }

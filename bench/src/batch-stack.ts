@@ -1,10 +1,10 @@
 // Starts what the batch benchmark measures, on loopback: a private
 // redis-server, a zero-latency simulator, a simulator with K slots of T ms,
 // the worker and the API, each a child process.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
-import { entry, startServicePair } from "./service-pair.ts";
+import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { startServicePair, startSimulator, writeSimulatorCatalog } from "./service-pair.ts";
 
 const API_KEY = "bench-batch-key-3c9a1e5b2d4c6a7f";
 
@@ -22,33 +22,18 @@ export interface BatchStack {
   pids: { api: number; worker: number };
 }
 
-async function simulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
-  const port = await getFreePort();
-  const url = `http://127.0.0.1:${port}`;
-  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
-  return url;
-}
-
 export async function startBatchStack(options: { workDir: string; slots: number; slotLatencyMs: number }): Promise<BatchStack> {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   const [zeroUrl, slotsUrl] = await Promise.all([
-    simulator("sim-zero", {}, logDir),
-    simulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
+    startSimulator("sim-zero", {}, logDir),
+    startSimulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
   ]);
-  const catalogPath = join(options.workDir, "models.yaml");
-  await writeFile(
-    catalogPath,
-    `models:
-  - id: ${ZERO_MODEL}
-    sizes: ["64x64"]
-    upstreams: [{ name: sim-zero, protocol: openai, base_url: "${zeroUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
-  - id: ${SLOTS_MODEL}
-    sizes: ["64x64"]
-    upstreams: [{ name: sim-slots, protocol: openai, base_url: "${slotsUrl}", model: sim, max_concurrency: ${options.slots}, timeout_ms: 30000 }]
-`,
-  );
+  const catalogPath = await writeSimulatorCatalog(options.workDir, [
+    { id: ZERO_MODEL, upstream: "sim-zero", url: zeroUrl, slots: 256 },
+    { id: SLOTS_MODEL, upstream: "sim-slots", url: slotsUrl, slots: options.slots },
+  ]);
   const common = {
     REDIS_URL: redis.url,
     MODEL_CATALOG_PATH: catalogPath,

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const slotsRunning = await untilBatchStatus(stack, slotsBatch.id, ["in_progress"], 10);
     // The window is the lines' own: from dispatch to the last line's outcome,
     // not the output files written after it.
-    const slotsDoneAt = await untilAllLinesDone(stack, slotsBatch.id);
+    const slotsDoneAt = (await untilAllLinesDone(stack, slotsBatch.id)) ?? Number.NaN;
     const achieved = UTILIZATION_LINES / ((slotsDoneAt - slotsRunning.at) / 1000);
     const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
     const direct = await directSlotsThroughput(stack, UTILIZATION_LINES);

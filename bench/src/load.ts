@@ -1,6 +1,6 @@
 // Closed-loop load generator: `concurrency` callers, each sending its next
 // request as soon as the previous answer is fully read, until `requests`
-// have been sent. Closed loop on purpose: we measure the latency a caller
+// have been sent (or, for background load, until `signal` aborts). Closed loop on purpose: we measure the latency a caller
 // sees at a given number of requests in flight, not an arrival rate the
 // service may be unable to sustain.
 import { performance } from "node:perf_hooks";
@@ -62,12 +62,12 @@ async function sendOnce(pool: Pool, spec: RequestSpec): Promise<{ bytes: number 
 export async function runClosedLoop(
   pool: Pool,
   spec: RequestSpec,
-  options: { concurrency: number; requests: number },
+  options: { concurrency: number; requests: number; signal?: AbortSignal },
 ): Promise<LoadResult> {
   const result = emptyResult();
   let issued = 0;
   const caller = async (): Promise<void> => {
-    while (issued < options.requests) {
+    while (issued < options.requests && !options.signal?.aborted) {
       issued++;
       const startedMs = performance.now();
       const outcome = await sendOnce(pool, spec);

@@ -52,3 +52,48 @@ export function meanMs(totals: HistogramTotals, name: string): number {
   const total = totals[name];
   return total === undefined || total.count === 0 ? Number.NaN : (total.sumSeconds / total.count) * 1000;
 }
+
+/** One sample of the text format: `name{label="value",…} number`. */
+export interface MetricSample {
+  name: string;
+  labels: Map<string, string>;
+  value: number;
+}
+
+export function parseSamples(text: string): MetricSample[] {
+  const samples: MetricSample[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels = new Map<string, string>();
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels.set(pair[1]!, pair[2]!);
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+export async function scrapeSamples(url: string): Promise<MetricSample[]> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return parseSamples(await response.text());
+}
+
+/** Sums the samples named `name` by the value of `label` (e.g. jobs started per workspace). */
+export function sumByLabel(samples: readonly MetricSample[], name: string, label: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const sample of samples) {
+    const key = sample.labels.get(label);
+    if (sample.name !== name || key === undefined) continue;
+    sums.set(key, (sums.get(key) ?? 0) + sample.value);
+  }
+  return sums;
+}
+
+/** Sums the samples named `name` whose labels include every pair of `match`. */
+export function sumWhere(samples: readonly MetricSample[], name: string, match: Record<string, string>): number {
+  let sum = 0;
+  for (const sample of samples) {
+    if (sample.name === name && Object.entries(match).every(([label, value]) => sample.labels.get(label) === value)) sum += sample.value;
+  }
+  return sum;
+}

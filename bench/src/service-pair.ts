@@ -1,5 +1,7 @@
 // Starts one API and one worker process as the benchmarks need them: same
-// environment for both, ready when their /readyz answers, logs to files.
+// environment for both, ready when their /readyz answers, logs to files;
+// and the simulated GPU servers they call, with the model library naming them.
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getFreePort, startNodeService } from "@imagegen/local-services";
@@ -7,6 +9,36 @@ import { getFreePort, startNodeService } from "@imagegen/local-services";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** An app's built entry point, of this checkout or of another build of the service (`repoRoot`). */
 export const entry = (app: string, repoRoot: string = REPO_ROOT): string => join(repoRoot, "apps", app, "dist", "main.js");
+
+/** A simulator process on a free loopback port (`SIM_*` settings in `env`); resolves to its base URL once /health answers. */
+export async function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
+  const port = await getFreePort();
+  const url = `http://127.0.0.1:${port}`;
+  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return url;
+}
+
+/**
+ * Writes `models.yaml` in `workDir`: each model of one size (64x64 unless said), served by one
+ * simulator over the OpenAI protocol with `slots` concurrent calls; resolves to its path.
+ * Health probes may take as long as a generation: on a loaded machine a busy
+ * simulator answers the default probe late, and the only upstream would leave rotation mid-run.
+ */
+export async function writeSimulatorCatalog(
+  workDir: string,
+  models: ReadonlyArray<{ id: string; upstream: string; url: string; slots: number; timeoutMs?: number; size?: string }>,
+): Promise<string> {
+  const path = join(workDir, "models.yaml");
+  const entries = models.map((model) => {
+    const timeoutMs = model.timeoutMs ?? 30_000;
+    return `  - id: ${model.id}
+    sizes: ["${model.size ?? "64x64"}"]
+    upstreams: [{ name: ${model.upstream}, protocol: openai, base_url: "${model.url}", model: sim, max_concurrency: ${model.slots}, timeout_ms: ${timeoutMs}, health_check: { timeout_ms: ${timeoutMs} } }]
+`;
+  });
+  await writeFile(path, `models:\n${entries.join("")}`);
+  return path;
+}
 
 export const BENCH_URL_SIGNING_SECRET = "bench-url-signing-secret-0123456789abcdef";
 

@@ -2,10 +2,10 @@
 // worker pair per variant (each variant its own environment and queue
 // prefix), so variants of the service run side by side on the same machine
 // and the load generator can alternate between them.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
-import { entry, startServicePair } from "./service-pair.ts";
+import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { startServicePair, startSimulator, writeSimulatorCatalog } from "./service-pair.ts";
 
 const API_KEY = "bench-variant-key-5b2d4c6a7f3c9a1e";
 export const VARIANT_MODEL = "bench-small";
@@ -40,37 +40,13 @@ export async function startVariantStacks(options: {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const startSimulator = async (name: string, env: Record<string, string>) => {
-    const port = await getFreePort();
-    const url = `http://127.0.0.1:${port}`;
-    await startNodeService({
-      name,
-      entry: entry("simulator"),
-      env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env },
-      readyUrl: `${url}/health`,
-      logFile: join(logDir, `${name}.log`),
-    });
-    return url;
-  };
-  const simUrl = await startSimulator("sim", {});
-  const simLargeUrl = options.largeImages ? await startSimulator("sim-large", { SIM_NOISE: "2" }) : undefined;
-  const catalogPath = join(options.workDir, "models.yaml");
+  const simUrl = await startSimulator("sim", {}, logDir);
+  const simLargeUrl = options.largeImages ? await startSimulator("sim-large", { SIM_NOISE: "2" }, logDir) : undefined;
   // Slots above the load's concurrency: the service never queues in front of the simulator.
-  await writeFile(
-    catalogPath,
-    `models:
-  - id: ${VARIANT_MODEL}
-    sizes: ["64x64"]
-    upstreams: [{ name: sim-small, protocol: openai, base_url: "${simUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
-${
-  simLargeUrl === undefined
-    ? ""
-    : `  - id: ${VARIANT_LARGE_MODEL}
-    sizes: ["1024x1024"]
-    upstreams: [{ name: sim-large, protocol: openai, base_url: "${simLargeUrl}", model: sim, max_concurrency: 256, timeout_ms: 30000 }]
-`
-}`,
-  );
+  const catalogPath = await writeSimulatorCatalog(options.workDir, [
+    { id: VARIANT_MODEL, upstream: "sim-small", url: simUrl, slots: 256 },
+    ...(simLargeUrl === undefined ? [] : [{ id: VARIANT_LARGE_MODEL, upstream: "sim-large", url: simLargeUrl, slots: 256, size: "1024x1024" }]),
+  ]);
 
   const services: VariantService[] = [];
   for (const variant of options.variants) {
