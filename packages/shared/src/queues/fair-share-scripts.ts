@@ -83,21 +83,22 @@ end
  * ADMIT: decides how one new job enters.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 seq
  * ARGV: 1 lane base, 2 workspace, 3 kind, 4 job id
- * Returns 0: nobody waits and there is room: add the job as usual. It is
- *            counted in \`starting\` until the caller says it was added, so a
- *            burst of arrivals cannot all take the same room.
+ * Returns {verdict, spare}. Verdict 0: nobody waits and there is room: add
+ *            the job as usual. It is counted in \`starting\` until the caller
+ *            says it was added, so a burst of arrivals cannot all take the same
+ *            room; \`spare\` is the room left after it.
  *         1: held in its lane; 2: held, and there is room: dispatch now.
  */
 export const ADMIT = luaScript(`${NOW}${CAPACITY}${JOIN}
 if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then
   redis.call('ZADD', KEYS[4], now, ARGV[4])
-  return 0
+  return {0, math.min(limit - released - 1, 1000000)}
 end
 local seq = redis.call('INCR', KEYS[9]) % 1000
 redis.call('ZADD', ARGV[1] .. ARGV[2] .. ':' .. ARGV[3], now * 1000 + seq, ARGV[4])
 join(KEYS[7], KEYS[8], ARGV[2])
-if released < limit then return 2 end
-return 1
+if released < limit then return {2, 0} end
+return {1, 0}
 `);
 
 /**

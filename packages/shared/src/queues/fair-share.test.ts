@@ -56,10 +56,16 @@ function payload(workspaceId: string, kind: JobKind, requestId: string): Generat
 }
 
 /** A fresh queue (own prefix) with fair sharing, as one API or worker process sees it. */
-function setup(options: { startingTimeoutMs?: number } = {}) {
-  const queue = new Queue(GENERATE_IMAGE_QUEUE, { connection: redis, prefix: queuePrefix(`fair${++prefixCounter}`, GENERATE_IMAGE_QUEUE) });
+/** A clock a second further on at every read: no cached direct admission outlives one call. */
+function steppingClock(): () => number {
+  let ms = 0;
+  return () => (ms += 1000);
+}
+
+function setup(options: { startingTimeoutMs?: number; now?: () => number; prefix?: string } = {}) {
+  const queue = new Queue(GENERATE_IMAGE_QUEUE, { connection: redis, prefix: options.prefix ?? queuePrefix(`fair${++prefixCounter}`, GENERATE_IMAGE_QUEUE) });
   cleanups.push(() => queue.close());
-  const fairShare = createFairShare({ redis, queue, ...options });
+  const fairShare = createFairShare({ redis, queue, now: steppingClock(), ...options });
   const dispatcher = createDispatcher(fairShare, log);
   const deps: FairEnqueueDeps = { queue, fairShare, dispatcher };
   const add = (workspaceId: string, kind: JobKind, requestId: string) => {
@@ -138,12 +144,38 @@ describe("fair share", () => {
     expect(await fairShare.queuedByWorkspace()).toEqual(new Map());
   });
 
+  it("admits the next few jobs of a process directly for a moment after a direct verdict, without asking again", async () => {
+    let clockMs = 0;
+    const cached = setup({ now: () => clockMs });
+    const replica = setup({ prefix: cached.queue.opts.prefix! });
+    await cached.fairShare.reportCapacity("w1", { own: 8, ceiling: undefined }, 60_000);
+    const admit = (jobId: string, who = cached) => who.fairShare.admit({ jobId, workspaceId: "acme", kind: "sync" });
+    // Room for 9, none out: spare 8 after this one, so half of it, 4, may go without asking.
+    expect(await admit("a")).toEqual({ verdict: "direct", counted: true });
+    // Another replica holds work meanwhile: this process does not know yet.
+    await replica.addMany("other", "batch", 20);
+    for (const jobId of ["b", "c", "d", "e"]) expect(await admit(jobId)).toEqual({ verdict: "direct", counted: false });
+    // Its allowance spent, it asks, and waits its turn behind the held work.
+    expect(await admit("f")).toEqual({ verdict: "held" });
+  });
+
+  it("asks again once the moment after a direct verdict has passed", async () => {
+    let clockMs = 0;
+    const cached = setup({ now: () => clockMs });
+    const replica = setup({ prefix: cached.queue.opts.prefix! });
+    await cached.fairShare.reportCapacity("w1", { own: 8, ceiling: undefined }, 60_000);
+    expect(await cached.fairShare.admit({ jobId: "a", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "direct", counted: true });
+    clockMs += 25;
+    await replica.addMany("other", "batch", 20);
+    expect(await cached.fairShare.admit({ jobId: "b", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held" });
+  });
+
   it("counts a burst of arrivals against the room before their jobs are added", async () => {
     const { fairShare } = setup();
     await fairShare.reportCapacity("w1", { own: 2, ceiling: undefined }, 5000);
     const admissions = await Promise.all(Array.from({ length: 10 }, (_, index) => fairShare.admit({ jobId: `burst-${index}`, workspaceId: "acme", kind: "sync" })));
     // Room for three (two slots, one per worker); the others wait their turn.
-    expect(admissions.filter((admission) => admission === "direct")).toHaveLength(3);
+    expect(admissions.filter((admission) => admission.verdict === "direct")).toHaveLength(3);
   });
 
   it("keeps at most the slots plus one per worker out of the lanes", async () => {
@@ -252,7 +284,7 @@ describe("fair share", () => {
     await addMany("acme", "batch", 4);
     while ((await fairShare.dispatchOnce()) > 0);
     // A producer wrote the lane entry of a sync call and has not added the job yet.
-    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).toBe("held");
+    expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held" });
     await queue.remove("acme-batch-0");
     // The workspace's head is that sync call: it waits for it rather than skipping it.
     expect(await fairShare.dispatchOnce()).toBe(0);
@@ -264,7 +296,7 @@ describe("fair share", () => {
     // An entry whose job never came (its producer died) is dropped once its grace is over (simulated by ageing it).
     await queue.remove("acme-batch-1");
     await queue.remove("late");
-    expect(await fairShare.admit({ jobId: "ghost", workspaceId: "acme", kind: "sync" })).toBe("held-dispatch");
+    expect(await fairShare.admit({ jobId: "ghost", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held-dispatch" });
     await redis.zadd(`${keys.laneBase}acme:sync`, (Date.now() - 60_000) * 1000, "ghost");
     expect(await fairShare.dispatchOnce()).toBe(2);
     expect(await redis.zscore(`${keys.laneBase}acme:sync`, "ghost")).toBeNull();
@@ -305,8 +337,8 @@ describe("fair share", () => {
     await fairShare.reportCapacity("gone", { own: 8, ceiling: undefined }, 50);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Only the live worker counts: no slots, room for the one job it may fetch.
-    expect(await fairShare.admit({ jobId: "x", workspaceId: "acme", kind: "sync" })).toBe("direct");
-    expect(await fairShare.admit({ jobId: "y", workspaceId: "acme", kind: "sync" })).toBe("held");
+    expect(await fairShare.admit({ jobId: "x", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "direct", counted: true });
+    expect(await fairShare.admit({ jobId: "y", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held" });
     expect(await redis.hget(keys.capacity, "gone")).toBeNull();
   });
 });

@@ -54,7 +54,23 @@ const ADD_GRACE_MS = 10_000;
 /** Most jobs one dispatch call releases: bounds the time a script holds Redis. */
 const DISPATCH_BATCH = 64;
 
-export type Admission = "direct" | "held" | "held-dispatch";
+/**
+ * `direct`: add the job as usual (`counted`: it holds a place in the room
+ * until `added` says it is on the queue); `held`: in its lane, released in its
+ * turn; `held-dispatch`: held while there is room: dispatch now.
+ */
+export type Admission = { verdict: "direct"; counted: boolean } | { verdict: "held" | "held-dispatch" };
+
+/**
+ * After a script said nobody waits and there was room, this process admits
+ * the next few jobs directly without asking again for this long: the
+ * unloaded path then costs no round trip of its own. The price is bounded:
+ * work another replica starts holding meanwhile can see at most
+ * MAX_CACHED_DIRECT jobs of this process go ahead of it, within room that was
+ * free (at most half of what the script saw spare).
+ */
+const DIRECT_CACHE_MS = 20;
+const MAX_CACHED_DIRECT = 16;
 
 export interface FairShare {
   /** How a new job enters: as usual (`direct`), or held in its lane; `held-dispatch` means there is room: dispatch now. */
@@ -103,12 +119,17 @@ export function createFairShare(deps: {
   queue: Queue;
   /** Tests shorten it; see STARTING_TIMEOUT_MS. */
   startingTimeoutMs?: number;
+  /** Monotonic ms, for the direct-admission cache; tests move it. */
+  now?: () => number;
 }): FairShare {
   const { redis, queue } = deps;
   const startingTimeoutMs = deps.startingTimeoutMs ?? STARTING_TIMEOUT_MS;
   // Our queues always have a prefix (queuePrefix); "bull" is BullMQ's own default.
   const keys = fairShareKeys(queue.opts.prefix ?? "bull");
   const capacityKeys = [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity];
+  const now = deps.now ?? (() => performance.now());
+  let directUntilMs = 0;
+  let directLeft = 0;
 
   async function promote(jobId: string): Promise<void> {
     try {
@@ -120,8 +141,19 @@ export function createFairShare(deps: {
 
   return {
     async admit({ jobId, workspaceId, kind }) {
-      const verdict = Number(await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]));
-      return verdict === 0 ? "direct" : verdict === 2 ? "held-dispatch" : "held";
+      if (directLeft > 0 && now() < directUntilMs) {
+        directLeft--;
+        return { verdict: "direct", counted: false };
+      }
+      const reply = await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]);
+      const [verdict, spare] = Array.isArray(reply) ? reply.map(Number) : [1, 0];
+      if (verdict === 0) {
+        directLeft = Math.min(MAX_CACHED_DIRECT, Math.floor((spare ?? 0) / 2));
+        directUntilMs = now() + DIRECT_CACHE_MS;
+        return { verdict: "direct", counted: true };
+      }
+      directLeft = 0;
+      return { verdict: verdict === 2 ? "held-dispatch" : "held" };
     },
     async added(jobId) {
       await redis.zrem(keys.starting, jobId);
@@ -242,15 +274,17 @@ export interface FairEnqueueDeps {
  * a held job that no lane knows.
  */
 export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: GenerateImagePayload, opts: JobsOptions): Promise<void> {
-  const admission = deps.fairShare ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind }) : "direct";
-  if (admission === "direct") {
+  const admission: Admission = deps.fairShare
+    ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind })
+    : { verdict: "direct", counted: false };
+  if (admission.verdict === "direct") {
     await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
     // Not awaited: a lost word lapses by itself (see STARTING_TIMEOUT_MS).
-    deps.fairShare?.added(payload.requestId).catch(() => undefined);
+    if (admission.counted) deps.fairShare?.added(payload.requestId).catch(() => undefined);
     return;
   }
   await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
-  if (admission === "held-dispatch") deps.dispatcher?.kick();
+  if (admission.verdict === "held-dispatch") deps.dispatcher?.kick();
 }
 
 /**
