@@ -21,8 +21,10 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 /**
  * How many jobs may be out of the lanes and not finished: the GPU slots the
- * live workers can fill plus one per worker, so each can fetch its next job
- * while its others run. Workers report `{own}:{ceiling}`: the jobs they can
+ * live workers can fill plus a few per worker (one per 8 of its jobs, at least
+ * one), so a slot freed while a dispatcher refills is not left idle; more
+ * would make a newly arrived turn wait behind more released jobs. Unbounded
+ * while no worker reports (none running, or none of this version yet). Workers report `{own}:{ceiling}`: the jobs they can
  * run at once, and the global cap they share (a large number when none).
  * `released` counts what is out already: BullMQ's wait list, prioritized
  * set, active list, and jobs a dispatcher has picked but not yet promoted.
@@ -33,7 +35,7 @@ local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now)
 for _, worker in ipairs(dead) do redis.call('HDEL', KEYS[6], worker) end
 if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now) end
 local live = redis.call('ZRANGE', KEYS[5], 0, -1)
-local own, ceiling = 0, nil
+local own, ceiling, spare = 0, nil, 0
 for _, worker in ipairs(live) do
   local report = redis.call('HGET', KEYS[6], worker)
   if report then
@@ -41,6 +43,7 @@ for _, worker in ipairs(live) do
     if o then
       own = own + tonumber(o)
       if ceiling == nil or tonumber(c) < ceiling then ceiling = tonumber(c) end
+      spare = spare + math.max(1, math.ceil(tonumber(o) / 8))
     end
   end
 end
@@ -48,7 +51,7 @@ local limit = own
 if ceiling ~= nil and ceiling < limit then limit = ceiling end
 -- No worker reports (none running, or none of this version yet, as in a rolling
 -- upgrade): nothing to share out, so nothing is held.
-if #live == 0 then limit = 1e15 else limit = limit + #live end
+if #live == 0 then limit = 1e15 else limit = limit + spare end
 local released = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
 `;
 

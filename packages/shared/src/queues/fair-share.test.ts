@@ -178,15 +178,19 @@ describe("fair share", () => {
     expect(admissions.filter((admission) => admission.verdict === "direct")).toHaveLength(3);
   });
 
-  it("keeps at most the slots plus one per worker out of the lanes", async () => {
+  it("keeps at most the slots plus a few per worker (one per 8 of its jobs) out of the lanes", async () => {
     const { queue, fairShare, addMany } = setup();
     await fairShare.reportCapacity("w1", { own: 3, ceiling: undefined }, 5000);
     await fairShare.reportCapacity("w2", { own: 3, ceiling: 4 }, 5000);
-    await addMany("acme", "batch", 20);
+    await addMany("acme", "batch", 40);
     while ((await fairShare.dispatchOnce()) > 0);
-    // own 6, global ceiling 4, plus one per live worker (2) = 6 released.
-    const counts = await queue.getJobCounts("prioritized", "delayed");
-    expect(counts).toEqual({ prioritized: 6, delayed: 14 });
+    // own 6, global ceiling 4, plus one for each live worker (2) = 6 released.
+    expect(await queue.getJobCounts("prioritized", "delayed")).toEqual({ prioritized: 6, delayed: 34 });
+    // With a worker that runs 17 jobs at once and the ceiling lifted: 3 + 3 + 17 slots, plus 1 + 1 + 3.
+    await fairShare.reportCapacity("w3", { own: 17, ceiling: undefined }, 5000);
+    await fairShare.reportCapacity("w2", { own: 3, ceiling: 100 }, 5000);
+    while ((await fairShare.dispatchOnce()) > 0);
+    expect(await queue.getJobCounts("prioritized", "delayed")).toEqual({ prioritized: 28, delayed: 12 });
   });
 
   it("lets a workspace that arrives behind another's flood run at once, then alternates", async () => {

@@ -14,7 +14,7 @@ import { GENERATE_IMAGE_QUEUE, type GenerateImagePayload, type JobKind } from ".
  * and its id is put in its workspace's lane for its kind. Dispatchers (every
  * worker after each job, and whoever holds new work while there is room)
  * release jobs from the lanes in weighted fair order by promoting them, so
- * that at most the GPU slots plus one job per worker are out of the lanes.
+ * that at most the GPU slots plus a few jobs per worker are out of the lanes.
  * Which job runs next is thereby decided here, in Redis, whatever the number
  * of API replicas and workers; BullMQ keeps doing the rest (locks, stalled
  * jobs, retries, events).
