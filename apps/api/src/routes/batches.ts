@@ -68,10 +68,13 @@ export function batchesRouter(deps: BatchesDeps): Router {
       metadata: body.metadata,
       webhookUrl: body.webhook_url,
     });
+    // Read before the steps are queued: the answer is the batch as created
+    // (`validating`, as OpenAI answers), not whatever a quick worker made of it meanwhile.
+    const created = await find(id, principal.workspaceId);
     const step = { batchId: id, workspaceId: principal.workspaceId };
     await deps.batchesQueue.add("ingest", step, batchStepJobOptions("ingest", id));
     await deps.batchesQueue.add("expire", step, batchStepJobOptions("expire", id, windowSeconds * 1000));
-    res.json(toBatchObject(await find(id, principal.workspaceId)));
+    res.json(toBatchObject(created));
   });
 
   router.get("/v1/batches", async (req, res) => {
