@@ -4,6 +4,7 @@ import type { RateLimiter } from "../rate-limit.js";
 import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
+import { principalOf } from "../middleware/locals.js";
 import type { GenerationSubmission, SubmitOutcome, GenerationService } from "../generations/generation-service.js";
 import type { Preferences } from "../generations/prefer.js";
 import type { PartialRelay } from "../streaming/partial-relay.js";
@@ -35,7 +36,7 @@ const SLOT_LEASE_MARGIN_MS = 10_000;
  * the answer either way. The concurrency slot frees on "close", which fires
  * after the response and when the caller hangs up.
  */
-export function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): () => Promise<void> {
+function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): () => Promise<void> {
   return async () => {
     const admitted = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS });
     res.set(admitted.headers);
@@ -61,7 +62,7 @@ export function takeWebhookUrl(body: unknown, respondAsync: boolean): { webhookU
 }
 
 /** Aborts when the caller hangs up before we answered. */
-export function clientGoneSignal(res: Response): AbortSignal {
+function clientGoneSignal(res: Response): AbortSignal {
   const controller = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) controller.abort();
@@ -92,17 +93,30 @@ export function checkStreamPreferences(streaming: boolean, prefer: Preferences):
   }
 }
 
+/** What a route knows of a request; the rest of the submission comes from the request's own context. */
+export type RouteSubmission = Omit<GenerationSubmission, "workspaceId" | "requestId" | "admit" | "clientGone" | "log">;
+
 /**
- * Submits the request: as OpenAI's event stream when it asked for one, else
- * answered by `render`.
+ * Submits the request, charged to the caller's workspace and key and
+ * withdrawn if it hangs up: as OpenAI's event stream when it asked for one,
+ * else answered by `render`.
  */
 export async function submitAndAnswer(
   res: Response,
-  deps: { generations: GenerationService; relay: PartialRelay; store: ImageStore },
+  deps: { generations: GenerationService; relay: PartialRelay; store: ImageStore; rateLimiter: RateLimiter },
   kind: StreamKind,
-  submission: GenerationSubmission,
+  parts: RouteSubmission,
   render: (res: Response, workspaceId: string, outcome: SubmitOutcome) => Promise<void>,
 ): Promise<void> {
+  const principal = principalOf(res);
+  const submission: GenerationSubmission = {
+    ...parts,
+    workspaceId: principal.workspaceId,
+    requestId: res.locals.requestId,
+    admit: admission(res, deps.rateLimiter, principal, parts.request.n, parts.card),
+    clientGone: clientGoneSignal(res),
+    log: res.locals.log,
+  };
   const { request } = submission;
   if (!wantsStream(request.options)) return render(res, submission.workspaceId, await deps.generations.submit(submission));
   // Streamed work runs as a plain synchronous call: withdrawn if the caller hangs up while it is queued.

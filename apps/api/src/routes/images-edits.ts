@@ -6,9 +6,7 @@ import { validateEditInputs } from "../edits/validate-inputs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
 import {
-  admission,
   checkStreamPreferences,
-  clientGoneSignal,
   createOutcomeRenderer,
   submitAndAnswer,
   takeWebhookUrl,
@@ -51,21 +49,15 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     const inputSize = `${inputs.images[0]!.width}x${inputs.images[0]!.height}`;
     const request = parsed.sizeIsAuto && card.sizes.includes(inputSize) ? { ...parsed.request, size: inputSize } : parsed.request;
 
-
     await submitAndAnswer(res, deps, "image_edit", {
-      workspaceId: principal.workspaceId,
-      requestId: res.locals.requestId,
       request,
       card,
       prefer,
       idempotencyKey: req.header("idempotency-key"),
       idempotencyBody: `edit:${upload.digest}`,
       webhookUrl,
-      admit: admission(res, deps.rateLimiter, principal, request.n, card),
       // Inputs reach storage only for admitted new work, under the job's own id.
       storeInputs: (jobId) => storeEditInputs(deps.store, inputs, { workspaceId: principal.workspaceId, jobId, createdAt: new Date() }),
-      clientGone: clientGoneSignal(res),
-      log: res.locals.log,
     }, render);
   });
   return router;

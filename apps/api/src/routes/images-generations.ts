@@ -4,9 +4,7 @@ import { parsePrefer } from "../generations/prefer.js";
 import type { JobList } from "../generations/job-list.js";
 import { principalOf } from "../middleware/locals.js";
 import {
-  admission,
   checkStreamPreferences,
-  clientGoneSignal,
   createOutcomeRenderer,
   submitAndAnswer,
   takeWebhookUrl,
@@ -35,8 +33,6 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
 
     const idempotencyKey = req.header("idempotency-key");
     await submitAndAnswer(res, deps, "image_generation", {
-      workspaceId: principal.workspaceId,
-      requestId: res.locals.requestId,
       request,
       card,
       prefer,
@@ -44,9 +40,6 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
       // Compared only under an Idempotency-Key: no second serialization of every body.
       idempotencyBody: idempotencyKey === undefined ? "" : JSON.stringify(req.body),
       webhookUrl,
-      admit: admission(res, deps.rateLimiter, principal, request.n, card),
-      clientGone: clientGoneSignal(res),
-      log: res.locals.log,
     }, render);
   });
 
