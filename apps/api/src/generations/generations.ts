@@ -61,10 +61,21 @@ export function createGenerations(deps: {
   const records = createGenerationRecords(redis, prefix);
   const history = createGenerationHistory(redis, prefix, { perWorkspace: deps.settings.historyPerWorkspace });
   const webhooks = createWebhookEmitter({ queue: queues.webhooks, generations: records, batches: createBatchRecords(redis, prefix) });
+  const jobQueue = bullGenerationJobQueue(
+    {
+      queue: queues.generate,
+      ...(deps.settings.fairShare
+        ? // Held work goes out as soon as there is room: workers release the rest as their jobs end.
+          { fairShare: queues.fairShare, dispatcher: createDispatcher(queues.fairShare, deps.log) }
+        : { fairShare: undefined, dispatcher: undefined }),
+    },
+    queues.fairShare,
+  );
   const jobs = createGenerationJobs({
     records,
     queue: queues.generate,
     fairShare: queues.fairShare,
+    withdraw: jobQueue.withdraw,
     redis,
     store: deps.store,
     webhooks,
@@ -73,13 +84,7 @@ export function createGenerations(deps: {
   });
   const hub = createCompletionHub(queues.generateEvents, (waiting) => deps.metrics.syncWaiters.set(waiting));
   const service = createGenerationService({
-    queue: bullGenerationJobQueue({
-      queue: queues.generate,
-      ...(deps.settings.fairShare
-        ? // Held work goes out as soon as there is room: workers release the rest as their jobs end.
-          { fairShare: queues.fairShare, dispatcher: createDispatcher(queues.fairShare, deps.log) }
-        : { fairShare: undefined, dispatcher: undefined }),
-    }),
+    queue: jobQueue,
     hub,
     records,
     idempotency: createIdempotency(redis, prefix),

@@ -2,6 +2,7 @@ import {
   addGenerateJobFairly,
   generateImageJobOptions,
   type FairEnqueueDeps,
+  type FairShare,
   type GenerateImagePayload,
 } from "@imagegen/shared";
 
@@ -24,8 +25,12 @@ export interface GenerationJobQueue {
   settled(jobId: string): Promise<SettledJob | undefined>;
 }
 
-/** The queue with fair sharing between workspaces when `fair.fairShare` is set (FAIR_SHARE=on). */
-export function bullGenerationJobQueue(fair: FairEnqueueDeps): GenerationJobQueue {
+/**
+ * The queue with fair sharing between workspaces when `fair.fairShare` is set
+ * (FAIR_SHARE=on). Withdrawals always look in the lanes: work held before
+ * fair sharing was switched off may still wait there.
+ */
+export function bullGenerationJobQueue(fair: FairEnqueueDeps, lanes: Pick<FairShare, "withdraw">): GenerationJobQueue {
   const { queue } = fair;
   return {
     async enqueue(payload) {
@@ -33,7 +38,7 @@ export function bullGenerationJobQueue(fair: FairEnqueueDeps): GenerationJobQueu
     },
     async withdraw(job) {
       // Out of its lane first, so no dispatcher releases it in between.
-      await fair.fairShare?.withdraw(job.workspaceId, [job.requestId]);
+      await lanes.withdraw(job.workspaceId, [job.requestId]);
       await queue.remove(job.requestId);
     },
     async settled(jobId) {

@@ -15,6 +15,7 @@ import type { ImageStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 import type { RedisClient } from "@imagegen/shared";
 import { summaryRecord } from "./job-list.js";
+import type { GenerationJobQueue } from "./job-queue.js";
 import { queuePosition } from "./queue-position.js";
 import { renderImages } from "./render.js";
 
@@ -26,7 +27,9 @@ import { renderImages } from "./render.js";
 export function createGenerationJobs(deps: {
   records: GenerationRecords;
   queue: Queue;
-  fairShare: Pick<FairShare, "position" | "withdraw">;
+  fairShare: Pick<FairShare, "position">;
+  /** Takes a queued job back (out of its lane, then off the queue). */
+  withdraw: GenerationJobQueue["withdraw"];
   redis: RedisClient;
   store: ImageStore;
   webhooks: WebhookEmitter;
@@ -73,10 +76,7 @@ export function createGenerationJobs(deps: {
       if (outcome?.applied) {
         // Not started: take it out of the queue. Started: it runs to its
         // end, and the worker leaves the cancelled record as it is.
-        if (outcome.previous === "queued") {
-          await deps.fairShare.withdraw(workspaceId, [id]).catch(() => 0);
-          await deps.queue.remove(id).catch(() => 0);
-        }
+        if (outcome.previous === "queued") await deps.withdraw({ requestId: id, workspaceId }).catch(() => undefined);
         await deps.webhooks.generationEnded(id, "image.generation.cancelled");
       }
       return describe(await find(id, workspaceId));

@@ -39,6 +39,7 @@ export function composeBatches(deps: BatchesDeps): WorkerRegistration {
       fairShare: config.FAIR_SHARE === "on" ? deps.queues.fairShare : undefined,
       dispatcher: deps.dispatcher,
     },
+    lanes: deps.queues.fairShare,
     batchesQueue: deps.queues.batches,
     webhooks: deps.webhooks,
     log: deps.log.child({ queue: BATCHES_QUEUE }),

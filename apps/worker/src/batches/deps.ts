@@ -1,4 +1,4 @@
-import type { BatchRecords, FairEnqueueDeps, FileRecords, Logger, ModelCatalog, WebhookEmitter } from "@imagegen/shared";
+import type { BatchRecords, FairEnqueueDeps, FairShare, FileRecords, Logger, ModelCatalog, WebhookEmitter } from "@imagegen/shared";
 import type { FileStore } from "@imagegen/storage";
 import type { Queue } from "bullmq";
 
@@ -11,6 +11,8 @@ export interface BatchStepDeps {
   generateQueue: Queue;
   /** How lines enter the generate-image queue: held in the workspace's batch lane when fair sharing is on. */
   fair: FairEnqueueDeps;
+  /** Withdrawn lines leave their lane whether or not fair sharing is on now: lines held before may still wait there. */
+  lanes: Pick<FairShare, "withdraw">;
   batchesQueue: Queue;
   webhooks: WebhookEmitter;
   log: Logger;

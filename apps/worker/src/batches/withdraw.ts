@@ -25,7 +25,7 @@ export async function withdrawLines(deps: BatchStepDeps, batchId: string, reason
     const indexes = Array.from({ length: Math.min(WITHDRAW_CHUNK, batch.total - start) }, (_, offset) => start + offset);
     const recorded = await deps.batches.readLines(batchId, start, indexes.length);
     // Out of the batch lane first, so no dispatcher releases a line being withdrawn.
-    await deps.fair.fairShare?.withdraw(
+    await deps.lanes.withdraw(
       batch.workspace,
       indexes.filter((index, position) => recorded[position] === null && index < dispatched).map((index) => batchLineRequestId(batchId, index)),
     );

@@ -166,7 +166,8 @@ while room > 0 and steps < 1000 do
     picked[#picked + 1] = id
     room = room - 1
     redis.call('SET', KEYS[8], tostring(pass))
-    if head(ARGV[1], workspace) == nil then
+    -- Still work in the same lane: no need to look through the others.
+    if redis.call('ZCARD', lane) == 0 and head(ARGV[1], workspace) == nil then
       redis.call('ZREM', KEYS[7], workspace)
     else
       redis.call('ZADD', KEYS[7], pass + 1 / weightOf(KEYS[9], workspace), workspace)
