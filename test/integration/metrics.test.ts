@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiErrorOf } from "./support/api-error.js";
 import { createImageBatch, imageLine, uploadBatchFile, waitForBatch } from "./support/batches.js";
 import { openaiClient, suite } from "./support/context.js";
+import { fsServiceEnv } from "./support/service-env.js";
 import { delta, scrape, total, type Scrape } from "./support/prometheus.js";
 
 /**
@@ -39,13 +40,7 @@ beforeAll(async () => {
     name: "api-metrics",
     entry: join(repoRoot, "apps", "api", "dist", "main.js"),
     env: {
-      REDIS_URL: suite().redis.url,
-      QUEUE_PREFIX: "it-metrics",
-      MODEL_CATALOG_PATH: join(workDir, "models.yaml"),
-      LOG_LEVEL: "info",
-      STORAGE_DRIVER: "fs",
-      STORAGE_FS_ROOT: join(workDir, "images"),
-      URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
+      ...fsServiceEnv({ redisUrl: suite().redis.url, prefix: "it-metrics", catalogPath: join(workDir, "models.yaml"), workDir }),
       PORT: String(port),
       HOST: "127.0.0.1",
       PUBLIC_BASE_URL: apiUrl,

@@ -8,6 +8,7 @@ import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiErrorOf } from "./support/api-error.js";
 import { scrapeMetric, suite } from "./support/context.js";
+import { fsServiceEnv } from "./support/service-env.js";
 import { decodePng } from "./support/png.js";
 
 /**
@@ -88,15 +89,7 @@ beforeAll(async () => {
   writeFileSync(join(workDir, "workflow.json"), JSON.stringify(WORKFLOW));
   writeFileSync(join(workDir, "models.yaml"), catalogYaml(urls, `http://127.0.0.1:${await getFreePort()}`));
   const [apiPort, apiMetricsPort, workerMetricsPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort()]);
-  const env = {
-    REDIS_URL: suite().redis.url,
-    QUEUE_PREFIX: "it-pools",
-    MODEL_CATALOG_PATH: join(workDir, "models.yaml"),
-    LOG_LEVEL: "info",
-    STORAGE_DRIVER: "fs",
-    STORAGE_FS_ROOT: join(workDir, "images"),
-    URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
-  };
+  const env = fsServiceEnv({ redisUrl: suite().redis.url, prefix: "it-pools", catalogPath: join(workDir, "models.yaml"), workDir });
   workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`;
   processes.push(
     await startNodeService({

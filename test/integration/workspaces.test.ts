@@ -9,6 +9,7 @@ import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiErrorOf } from "./support/api-error.js";
 import { suite } from "./support/context.js";
+import { fsServiceEnv } from "./support/service-env.js";
 
 /**
  * Workspaces, keys and limits across two API replicas sharing one Redis (the
@@ -48,16 +49,7 @@ beforeAll(async () => {
   - { id: ws-slow, sizes: ["256x256"], upstreams: ${upstream("sim-slow", simulators.slow!)} }
 `,
   );
-  const common = {
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: PREFIX,
-    MODEL_CATALOG_PATH: catalogPath,
-    STORAGE_DRIVER: "fs",
-    STORAGE_FS_ROOT: join(workDir, "images"),
-    URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
-    LOG_LEVEL: "info",
-    SHUTDOWN_TIMEOUT_MS: "5000",
-  };
+  const common = { ...fsServiceEnv({ redisUrl: redis.url, prefix: PREFIX, catalogPath, workDir }), SHUTDOWN_TIMEOUT_MS: "5000" };
   const workerMetricsPort = await getFreePort();
   processes.push(
     await startNodeService({

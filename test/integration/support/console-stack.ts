@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { getFreePort, startNodeService, type ServiceProcess } from "@imagegen/local-services";
 import { resolve } from "node:path";
 import { suite } from "./context.js";
+import { fsServiceEnv } from "./service-env.js";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const entry = (app: string) => join(repoRoot, "apps", app, "dist", "main.js");
@@ -52,17 +53,7 @@ export async function startConsoleStack(name: string, apiEnv: Record<string, str
   const adminKey = `sk-console-admin-${randomBytes(16).toString("hex")}`;
   const memberKey = `sk-console-member-${randomBytes(16).toString("hex")}`;
   const adminToken = `admin-${randomBytes(24).toString("hex")}`;
-  const common = {
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: prefix,
-    MODEL_CATALOG_PATH: catalogPath,
-    STORAGE_DRIVER: "fs",
-    STORAGE_FS_ROOT: join(workDir, "images"),
-    URL_SIGNING_SECRET: randomBytes(32).toString("hex"),
-    LOG_LEVEL: "info",
-    SHUTDOWN_TIMEOUT_MS: "5000",
-    UPSTREAM_RECOVERY_WAIT_MS: "0",
-  };
+  const common = { ...fsServiceEnv({ redisUrl: redis.url, prefix, catalogPath, workDir }), SHUTDOWN_TIMEOUT_MS: "5000", UPSTREAM_RECOVERY_WAIT_MS: "0" };
   const processes: ServiceProcess[] = [];
   const workerPort = await getFreePort();
   processes.push(
