@@ -5,6 +5,7 @@ import {
   createReadiness,
   createRedisConnection,
   exitGracefullyOnSignals,
+  fairShareKeys,
   GENERATE_IMAGE_QUEUE,
   loadModelCatalog,
   newProcessId,
@@ -69,8 +70,16 @@ async function main(): Promise<void> {
   const dispatcher = createDispatcher(queues.fairShare, log);
   workers.register(composeBatches({ config, connection, catalog, queues, dispatcher, webhooks: webhooks.emitter, log }));
   const generateWorker = workers.register(composeGenerations({ config, connection, catalog, router, store, metrics, queues, webhooks: webhooks.emitter, log }));
-  generateWorker.on("completed", dispatcher.kick);
-  generateWorker.on("failed", dispatcher.kick);
+  // After each job, but only while some workspace holds work: the held channel says when one starts to.
+  generateWorker.on("completed", dispatcher.kickIfHeld);
+  generateWorker.on("failed", dispatcher.kickIfHeld);
+  const heldChannel = fairShareKeys(queues.generateImage.opts.prefix!).heldChannel;
+  subscriber.on("message", (channel: string) => {
+    if (channel === heldChannel) dispatcher.heldSignal();
+  });
+  // A reconnect may have missed the word: assume work is held until a dispatch says otherwise.
+  subscriber.on("ready", dispatcher.heldSignal);
+  void subscriber.subscribe(heldChannel).catch((error: unknown) => log.warn({ err: error }, "could not subscribe to held work; workers dispatch on their ticks"));
   const upstreamSlots = router.usage().map((upstream) => ({ name: upstream.upstream, cap: upstream.capacity }));
   const gpuSlots = upstreamSlots.reduce((sum, upstream) => sum + upstream.cap, 0);
   const prefetch = createPrefetchGovernor({

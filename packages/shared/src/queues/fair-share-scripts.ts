@@ -73,10 +73,16 @@ local function weightOf(weightsKey, workspace)
 end
 `;
 
-/** Puts a workspace in the active set, at the current virtual time, unless it is there already. */
+/**
+ * Puts a workspace in the active set, at the current virtual time, unless it
+ * is there already. When the set was empty, says so on \`channel\`: workers
+ * skip dispatching after their jobs while nothing is held, and this is how
+ * they learn that something is.
+ */
 const JOIN = `
-local function join(activeKey, vtimeKey, workspace)
+local function join(activeKey, vtimeKey, workspace, channel)
   if redis.call('ZSCORE', activeKey, workspace) == false then
+    if redis.call('ZCARD', activeKey) == 0 then redis.call('PUBLISH', channel, '1') end
     redis.call('ZADD', activeKey, tonumber(redis.call('GET', vtimeKey)) or 0, workspace)
   end
 end
@@ -85,7 +91,7 @@ end
 /**
  * ADMIT: decides how one new job enters.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 seq
- * ARGV: 1 lane base, 2 workspace, 3 kind, 4 job id
+ * ARGV: 1 lane base, 2 workspace, 3 kind, 4 job id, 5 held channel
  * Returns {verdict, spare}. Verdict 0: nobody waits and there is room: add
  *            the job as usual. It is counted in \`starting\` until the caller
  *            says it was added, so a burst of arrivals cannot all take the same
@@ -99,7 +105,7 @@ if redis.call('ZCARD', KEYS[7]) == 0 and released < limit then
 end
 local seq = redis.call('INCR', KEYS[9]) % 1000
 redis.call('ZADD', ARGV[1] .. ARGV[2] .. ':' .. ARGV[3], now * 1000 + seq, ARGV[4])
-join(KEYS[7], KEYS[8], ARGV[2])
+join(KEYS[7], KEYS[8], ARGV[2], ARGV[5])
 if released < limit then return {2, 0} end
 return {1, 0}
 `);
@@ -111,13 +117,13 @@ return {1, 0}
  * batch is not stuck behind a big one of the same workspace. Its jobs exist
  * already (see addGenerateJobsFairly), so no grace for a late add is needed.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime
- * ARGV: 1 lane base, 2 workspace, 3 kind, then pairs of order, job id
+ * ARGV: 1 lane base, 2 workspace, 3 kind, 4 held channel, then pairs of order, job id
  * Returns 1 when there is room to dispatch now, else 0.
  */
 export const HOLD = luaScript(`${NOW}${CAPACITY}${JOIN}
 local lane = ARGV[1] .. ARGV[2] .. ':' .. ARGV[3]
-for i = 4, #ARGV, 2 do redis.call('ZADD', lane, tonumber(ARGV[i]), ARGV[i + 1]) end
-join(KEYS[7], KEYS[8], ARGV[2])
+for i = 5, #ARGV, 2 do redis.call('ZADD', lane, tonumber(ARGV[i]), ARGV[i + 1]) end
+join(KEYS[7], KEYS[8], ARGV[2], ARGV[4])
 if released < limit then return 1 end
 return 0
 `);
@@ -133,7 +139,7 @@ return 0
  * and promote) are handed out again: promoting twice is harmless.
  * KEYS: 1-6 as CAPACITY, 7 active workspaces, 8 vtime, 9 weights, 10 delayed
  * ARGV: 1 lane base, 2 job key prefix, 3 most to pick, 4 grace for a job still being added (ms), 5 starting timeout (ms)
- * Returns the job ids to promote.
+ * Returns the job ids to promote, and how many workspaces still hold work.
  */
 export const DISPATCH = luaScript(`${NOW}${CAPACITY}${HEAD}
 local picked = {}
@@ -181,7 +187,7 @@ while room > 0 and steps < 1000 do
     redis.call('ZREM', lane, id)
   end
 end
-return picked
+return {picked, redis.call('ZCARD', KEYS[7])}
 `);
 
 /**

@@ -123,6 +123,52 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
   }
 }
 
+describe("the dispatcher after a job ends", () => {
+  /** A dispatch call that answers as told, so the gate's decisions can be followed call by call. */
+  function scripted() {
+    const answers: Array<{ released: number; stillHeld: boolean }> = [];
+    let calls = 0;
+    let onCall: (() => void) | undefined;
+    return {
+      answers,
+      calls: () => calls,
+      during: (action: () => void) => (onCall = action),
+      dispatchOnce: async () => {
+        calls++;
+        onCall?.();
+        onCall = undefined;
+        return answers.shift() ?? { released: 0, stillHeld: false };
+      },
+    };
+  }
+
+  it("skips the call while nothing is held, and resumes at the word that something is", async () => {
+    const script = scripted();
+    const dispatcher = createDispatcher(script, log);
+    dispatcher.kickIfHeld(); // nothing known yet: assume held
+    await dispatcher.idle();
+    expect(script.calls()).toBe(1);
+    dispatcher.kickIfHeld();
+    await dispatcher.idle();
+    expect(script.calls()).toBe(1);
+    dispatcher.heldSignal();
+    dispatcher.kickIfHeld();
+    await dispatcher.idle();
+    expect(script.calls()).toBe(2);
+  });
+
+  it("keeps a word of held work that arrives while a call is out, even if its answer says none", async () => {
+    const script = scripted();
+    const dispatcher = createDispatcher(script, log);
+    script.during(() => dispatcher.heldSignal());
+    dispatcher.kick();
+    await dispatcher.idle();
+    dispatcher.kickIfHeld();
+    await dispatcher.idle();
+    expect(script.calls()).toBe(2);
+  });
+});
+
 describe("fair share", () => {
   it("adds a job as usual when nobody waits and a worker has room, and holds it when there is none", async () => {
     const { queue, fairShare, add } = setup();
@@ -183,13 +229,13 @@ describe("fair share", () => {
     await fairShare.reportCapacity("w1", { own: 3, ceiling: undefined }, 5000);
     await fairShare.reportCapacity("w2", { own: 3, ceiling: 4 }, 5000);
     await addMany("acme", "batch", 40);
-    while ((await fairShare.dispatchOnce()) > 0);
+    while ((await fairShare.dispatchOnce()).released > 0);
     // own 6, global ceiling 4, plus one for each live worker (2) = 6 released.
     expect(await queue.getJobCounts("prioritized", "delayed")).toEqual({ prioritized: 6, delayed: 34 });
     // With a worker that runs 17 jobs at once and the ceiling lifted: 3 + 3 + 17 slots, plus 1 + 1 + 3.
     await fairShare.reportCapacity("w3", { own: 17, ceiling: undefined }, 5000);
     await fairShare.reportCapacity("w2", { own: 3, ceiling: 100 }, 5000);
-    while ((await fairShare.dispatchOnce()) > 0);
+    while ((await fairShare.dispatchOnce()).released > 0);
     expect(await queue.getJobCounts("prioritized", "delayed")).toEqual({ prioritized: 28, delayed: 12 });
   });
 
@@ -263,7 +309,7 @@ describe("fair share", () => {
     const { queue, fairShare, add, addMany } = setup();
     await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
     await addMany("flood", "batch", 20);
-    while ((await fairShare.dispatchOnce()) > 0);
+    while ((await fairShare.dispatchOnce()).released > 0);
     await add("light", "sync", "light-1");
     await add("light", "sync", "light-2");
     // Two released (not started), then light-1 (light joins at the current turn), one of flood's turns, light-2.
@@ -286,15 +332,15 @@ describe("fair share", () => {
     await fairShare.reportCapacity("w2", { own: 0, ceiling: 0 }, 60_000);
     // With no slots at all (ceiling 0), two jobs may be out: one per worker.
     await addMany("acme", "batch", 4);
-    while ((await fairShare.dispatchOnce()) > 0);
+    while ((await fairShare.dispatchOnce()).released > 0);
     // A producer wrote the lane entry of a sync call and has not added the job yet.
     expect(await fairShare.admit({ jobId: "late", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held" });
     await queue.remove("acme-batch-0");
     // The workspace's head is that sync call: it waits for it rather than skipping it.
-    expect(await fairShare.dispatchOnce()).toBe(0);
+    expect((await fairShare.dispatchOnce()).released).toBe(0);
     const data = payload("acme", "sync", "late");
     await queue.add(GENERATE_IMAGE_QUEUE, data, { ...generateImageJobOptions(data), delay: 3_600_000 });
-    expect(await fairShare.dispatchOnce()).toBe(1);
+    expect((await fairShare.dispatchOnce()).released).toBe(1);
     expect(await queue.getJobState("late")).toBe("waiting");
 
     // An entry whose job never came (its producer died) is dropped once its grace is over (simulated by ageing it).
@@ -302,7 +348,7 @@ describe("fair share", () => {
     await queue.remove("late");
     expect(await fairShare.admit({ jobId: "ghost", workspaceId: "acme", kind: "sync" })).toEqual({ verdict: "held-dispatch" });
     await redis.zadd(`${keys.laneBase}acme:sync`, (Date.now() - 60_000) * 1000, "ghost");
-    expect(await fairShare.dispatchOnce()).toBe(2);
+    expect((await fairShare.dispatchOnce()).released).toBe(2);
     expect(await redis.zscore(`${keys.laneBase}acme:sync`, "ghost")).toBeNull();
     expect(await queue.getJobState("acme-batch-3")).toBe("prioritized");
   });
@@ -324,14 +370,35 @@ describe("fair share", () => {
       [queue.toKey("wait"), queue.toKey("prioritized"), queue.toKey("active"), keys.starting, keys.workers, keys.capacity, keys.active, keys.vtime, keys.weights, queue.toKey("delayed")],
       [keys.laneBase, queue.toKey(""), 64, 10_000, 200],
     );
-    expect(picked).toEqual(["acme-batch-0", "acme-batch-1", "acme-batch-2"]);
+    expect(picked).toEqual([["acme-batch-0", "acme-batch-1", "acme-batch-2"], 0]);
     expect(await queue.getJobCounts("delayed", "prioritized")).toEqual({ delayed: 3, prioritized: 0 });
     // Room is still taken by the stuck picks, so nothing else goes out meanwhile.
-    expect(await fairShare.dispatchOnce()).toBe(0);
+    expect((await fairShare.dispatchOnce()).released).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await fairShare.dispatchOnce();
     expect(await queue.getJobCounts("delayed", "prioritized")).toEqual({ delayed: 0, prioritized: 3 });
     expect(await redis.zcard(keys.starting)).toBe(0);
+  });
+
+  it("says on its channel when the first workspace starts holding work, and only then", async () => {
+    const { queue, fairShare, addMany } = setup();
+    const keys = fairShareKeys(queue.opts.prefix!);
+    const subscriber = new Redis(redisUrl);
+    cleanups.push(async () => subscriber.disconnect());
+    const words: string[] = [];
+    subscriber.on("message", (channel: string) => words.push(channel));
+    await subscriber.subscribe(keys.heldChannel);
+    await fairShare.reportCapacity("w1", { own: 1, ceiling: undefined }, 60_000);
+    await addMany("first", "batch", 5);
+    await addMany("second", "batch", 5);
+    await eventually(() => words.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(words).toEqual([keys.heldChannel]);
+    // The dispatch answer says work is still held, then, once the lanes are empty, that none is.
+    expect((await fairShare.dispatchOnce()).stillHeld).toBe(true);
+    await fairShare.withdraw("first", Array.from({ length: 5 }, (_, index) => `first-batch-${index}`));
+    await fairShare.withdraw("second", Array.from({ length: 5 }, (_, index) => `second-batch-${index}`));
+    expect((await fairShare.dispatchOnce()).stillHeld).toBe(false);
   });
 
   it("forgets a worker that stopped reporting", async () => {

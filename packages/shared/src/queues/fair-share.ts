@@ -59,6 +59,12 @@ const DISPATCH_BATCH = 64;
  * until `added` says it is on the queue); `held`: in its lane, released in its
  * turn; `held-dispatch`: held while there is room: dispatch now.
  */
+/** What one dispatch call did: jobs released, and whether any workspace still holds work. */
+export interface DispatchResult {
+  released: number;
+  stillHeld: boolean;
+}
+
 export type Admission = { verdict: "direct"; counted: boolean } | { verdict: "held" | "held-dispatch" };
 
 /**
@@ -83,7 +89,7 @@ export interface FairShare {
    */
   hold(workspaceId: string, kind: JobKind, jobs: ReadonlyArray<{ jobId: string; order: number }>): Promise<boolean>;
   /** Releases jobs in fair order while there is room; returns how many were released. */
-  dispatchOnce(): Promise<number>;
+  dispatchOnce(): Promise<DispatchResult>;
   /** Takes jobs out of the lanes; returns how many were held. */
   withdraw(workspaceId: string, jobIds: readonly string[]): Promise<number>;
   /** A held job's estimated 1-based place in the fair order, or undefined when it is not held. */
@@ -110,6 +116,8 @@ export function fairShareKeys(generateQueuePrefix: string) {
     workers: `${base}:workers`,
     capacity: `${base}:capacity`,
     seq: `${base}:seq`,
+    /** Pub/sub: published when the first workspace starts holding work (nothing was held before). */
+    heldChannel: `${base}:held`,
   };
 }
 
@@ -145,7 +153,7 @@ export function createFairShare(deps: {
         directLeft--;
         return { verdict: "direct", counted: false };
       }
-      const reply = await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId]);
+      const reply = await ADMIT(redis, [...capacityKeys, keys.active, keys.vtime, keys.seq], [keys.laneBase, workspaceId, kind, jobId, keys.heldChannel]);
       const [verdict, spare] = Array.isArray(reply) ? reply.map(Number) : [1, 0];
       if (verdict === 0) {
         directLeft = Math.min(MAX_CACHED_DIRECT, Math.floor((spare ?? 0) / 2));
@@ -161,20 +169,22 @@ export function createFairShare(deps: {
     async hold(workspaceId, kind, jobs) {
       if (jobs.length === 0) return false;
       const pairs = jobs.flatMap((job) => [job.order, job.jobId]);
-      return Number(await HOLD(redis, [...capacityKeys, keys.active, keys.vtime], [keys.laneBase, workspaceId, kind, ...pairs])) === 1;
+      return Number(await HOLD(redis, [...capacityKeys, keys.active, keys.vtime], [keys.laneBase, workspaceId, kind, keys.heldChannel, ...pairs])) === 1;
     },
     async dispatchOnce() {
-      const picked = await DISPATCH(
+      const reply = await DISPATCH(
         redis,
         [...capacityKeys, keys.active, keys.vtime, keys.weights, queue.toKey("delayed")],
         [keys.laneBase, queue.toKey(""), DISPATCH_BATCH, ADD_GRACE_MS, startingTimeoutMs],
       );
+      const [picked, holding] = Array.isArray(reply) ? reply : [];
       const ids = Array.isArray(picked) ? picked.map(String) : [];
-      if (ids.length === 0) return 0;
+      const stillHeld = Number(holding) > 0;
+      if (ids.length === 0) return { released: 0, stillHeld };
       // Sent together: on one connection Redis runs the ZREM after the promotions, when
       // the jobs count in BullMQ's own lists (a promotion that fails had nothing to promote).
       await Promise.all([...ids.map(promote), redis.zrem(keys.starting, ...ids)]);
-      return ids.length;
+      return { released: ids.length, stillHeld };
     },
     async withdraw(workspaceId, jobIds) {
       if (jobIds.length === 0) return 0;
@@ -218,6 +228,14 @@ export function fairShareWeights(redis: RedisClient, prefix: string) {
 export interface Dispatcher {
   /** Asks for a dispatch soon; calls while one runs make it run once more, never pile up. */
   kick(): void;
+  /**
+   * A kick after a job ended: skipped while the last dispatch found nothing
+   * held and no word of held work (\`heldSignal\`) came since it was sent, so
+   * an unloaded worker spends no round trip per job on fair sharing.
+   */
+  kickIfHeld(): void;
+  /** Some workspace started holding work (the held channel), or the word may have been missed (a reconnect). */
+  heldSignal(): void;
   /** Resolves when no dispatch is running or asked for (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -229,30 +247,51 @@ export interface Dispatcher {
 export function createDispatcher(fairShare: Pick<FairShare, "dispatchOnce">, log: Logger): Dispatcher {
   let running: Promise<void> | undefined;
   let again = false;
+  // Until a dispatch says otherwise, assume work is held.
+  let held = true;
+  let heldSignals = 0;
+
+  async function dispatchOnce(): Promise<number> {
+    const signalsBefore = heldSignals;
+    const result = await fairShare.dispatchOnce();
+    // A word that arrived while the call was out may be newer than its answer: keep it.
+    held = result.stillHeld || heldSignals !== signalsBefore;
+    return result.released;
+  }
 
   async function loop(): Promise<void> {
     do {
       again = false;
       try {
         // A call that released less than its most found no more room or no more work.
-        while ((await fairShare.dispatchOnce()) >= DISPATCH_BATCH);
+        while ((await dispatchOnce()) >= DISPATCH_BATCH);
       } catch (error) {
         // Redis away: the next kick (a job ending, the periodic tick) tries again.
+        held = true;
         log.warn({ err: error }, "could not dispatch held jobs");
         return;
       }
     } while (again);
   }
 
+  function kick(): void {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = loop().finally(() => {
+      running = undefined;
+    });
+  }
+
   return {
-    kick() {
-      if (running) {
-        again = true;
-        return;
-      }
-      running = loop().finally(() => {
-        running = undefined;
-      });
+    kick,
+    kickIfHeld() {
+      if (held) kick();
+    },
+    heldSignal() {
+      heldSignals++;
+      held = true;
     },
     async idle() {
       while (running) await running;
