@@ -12,8 +12,16 @@ import type { BatchStepDeps } from "./deps.js";
 import { readJsonlLines } from "./read-lines.js";
 import { MAX_BATCH_REQUESTS, MAX_REPORTED_ERRORS, validateInputLine } from "./validate-input.js";
 
-/** Lines added to the queue per round trip. */
-const DISPATCH_CHUNK = 500;
+/**
+ * Lines added to the queue per round trip: what ingest holds at once, as
+ * parsed payloads and BullMQ's job objects, until Redis has them. Small,
+ * because those objects live across the round trip and are promoted to the
+ * old generation when a young collection finds them alive: with 500, two
+ * batches ingesting together grew the worker's old space to 130-140 MB of
+ * mostly dead objects before the first full collection (bench/README.md,
+ * memory). Parsing a line costs far more than its share of a round trip.
+ */
+export const DISPATCH_CHUNK = 100;
 
 async function failValidation(deps: BatchStepDeps, batch: BatchRecord, errors: BatchLineError[]): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
