@@ -9,6 +9,7 @@ import {
   createRedisConnection,
   ServiceError,
   type GenerateImagePayload,
+  type GenerateImageResult,
   type RedisClient,
   type WebhookEmitter,
 } from "@imagegen/shared";
@@ -94,5 +95,63 @@ describe("outcome recording of retained generations", () => {
     })(job, payload);
     expect(result).toBeNull();
     expect(ran).toBe(false);
+  });
+});
+
+describe("outcome recording of batch lines", () => {
+  const batches = () => createBatchRecords(connection, prefix);
+  const result: GenerateImageResult = { created: 1, upstream: "u", images: [], response: { size: "64x64", output_format: "png" } };
+  let batchCounter = 0;
+
+  /** A running batch of two lines and the job of its first line. */
+  async function batchLine(): Promise<{ batchId: string; job: Job; payload: GenerateImagePayload }> {
+    const batchId = `batch_gate${++batchCounter}`;
+    await batches().create({ id: batchId, workspace: "ws", inputFileId: "file-x", endpoint: "/v1/images/generations", completionWindow: "24h", expiresAt: 2_000_000_000 });
+    await batches().startRunning(batchId, 2);
+    const payload: GenerateImagePayload = {
+      requestId: `${batchId}-0`,
+      workspaceId: "ws",
+      kind: "batch",
+      model: "m",
+      prompt: "p",
+      n: 1,
+      size: "64x64",
+      responseFormat: "url",
+      parameters: {},
+      deadlineAt: Date.now() + 60_000,
+      batch: { batchId, lineIndex: 0, customId: "first" },
+    };
+    return { batchId, job: await queue.add("generate", payload, { jobId: payload.requestId }), payload };
+  }
+
+  /** Runs the line once; says whether the generation ran. */
+  async function run(line: { job: Job; payload: GenerateImagePayload }): Promise<boolean> {
+    let ran = false;
+    await recorded(async () => {
+      ran = true;
+      return result;
+    })(line.job, line.payload);
+    return ran;
+  }
+
+  const outcomeOf = async (batchId: string) => JSON.parse((await batches().readLines(batchId, 0, 1))[0] ?? "null");
+
+  it("runs a line once: run again after a crash, it finds its outcome recorded and does not reach a GPU twice", async () => {
+    const line = await batchLine();
+    expect(await run(line)).toBe(true);
+    expect(await run(line)).toBe(false);
+    expect(await outcomeOf(line.batchId)).toMatchObject({ outcome: "succeeded", custom_id: "first" });
+    expect(await batches().get(line.batchId)).toMatchObject({ completed: 1, skipped: 0 });
+  });
+
+  it.each([
+    ["cancelled", (batchId: string) => batches().transition(batchId, "cancelling", ["in_progress"]), "batch_cancelled"],
+    ["expiring", (batchId: string) => batches().requestExpiry(batchId), "batch_expired"],
+  ])("skips a line of a %s batch without running it, counted as skipped", async (_state, change, reason) => {
+    const line = await batchLine();
+    await change(line.batchId);
+    expect(await run(line)).toBe(false);
+    expect(await outcomeOf(line.batchId)).toMatchObject({ outcome: "skipped", custom_id: "first", reason });
+    expect(await batches().get(line.batchId)).toMatchObject({ completed: 0, skipped: 1 });
   });
 });

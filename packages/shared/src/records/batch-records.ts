@@ -65,6 +65,16 @@ if counts[5] ~= 'validating' and done >= (tonumber(counts[4]) or 0) then return 
 return 0
 `);
 
+/**
+ * What a line job reads before it runs: whether its outcome is recorded, and
+ * its batch's status and expiry request. One script rather than a MULTI: a
+ * MULTI builds an ioredis pipeline that copies every command the connection
+ * knows (BullMQ defines dozens), about 16 KB of garbage per batch line.
+ */
+const LINE_GATE = luaScript(`
+return { redis.call('HEXISTS', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], 'status') or false, redis.call('HGET', KEYS[2], 'expire_requested') or false }
+`);
+
 export type LineCounter = "completed" | "failed" | "skipped";
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -151,14 +161,14 @@ export function createBatchRecords(redis: RedisClient, prefix: string) {
      * whether it already ran, and whether its batch still wants it.
      */
     async lineGate(id: string, index: number): Promise<{ recorded: boolean; exists: boolean; status?: string; expireRequested: boolean }> {
-      const replies = await redis
-        .multi()
-        .hexists(keys.batchResults(id), String(index))
-        .hmget(keys.batch(id), "status", "expire_requested")
-        .exec();
-      const recorded = replies?.[0]?.[1] === 1;
-      const [status, expireRequested] = (replies?.[1]?.[1] ?? [null, null]) as Array<string | null>;
-      return { recorded, exists: status !== null, ...(status ? { status } : {}), expireRequested: expireRequested === "1" };
+      const reply = await LINE_GATE(redis, [keys.batchResults(id), keys.batch(id)], [String(index)]);
+      const [recorded, status, expireRequested] = Array.isArray(reply) ? reply : [];
+      return {
+        recorded: recorded === 1,
+        exists: typeof status === "string",
+        ...(typeof status === "string" && status !== "" ? { status } : {}),
+        expireRequested: expireRequested === "1",
+      };
     },
 
     /** Outcomes of lines [start, start + count), in order; null where none is recorded. */
