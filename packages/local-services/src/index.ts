@@ -2,6 +2,7 @@
 // S3-protocol store) and the service's own Node processes, either as local
 // child processes or in containers. Importing this module starts nothing.
 
+export { appNodeFlags, nodeFlagsOf } from "./app-node-flags.js";
 export { chooseBackend } from "./backend.js";
 export { getFreePort } from "./free-port.js";
 export { startNodeService, type NodeServiceOptions } from "./node-service.js";

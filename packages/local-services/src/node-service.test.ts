@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +51,25 @@ describe("startNodeService", () => {
     expect(await service.exited).toBe(7);
     expect(service.output()).toContain("draining");
     expect(await readFile(logFile, "utf8")).toContain("draining");
+  });
+
+  it("starts an app with the Node flags its package.json declares", async () => {
+    const app = join(dir, "flagged-app");
+    await mkdir(join(app, "dist"), { recursive: true });
+    await writeFile(join(app, "package.json"), JSON.stringify({ name: "flagged", nodeFlags: ["--max-semi-space-size=4", "--stack-trace-limit=7"] }));
+    await writeFile(join(app, "dist", "main.mjs"), `console.log("flags " + process.execArgv.join(" ")); console.log("limit " + Error.stackTraceLimit);`);
+    const service = await startNodeService({ name: "worker", entry: join(app, "dist", "main.mjs"), env: {} });
+    expect(await service.exited).toBe(0);
+    expect(service.output()).toContain("flags --max-semi-space-size=4 --stack-trace-limit=7");
+    expect(service.output()).toContain("limit 7");
+  });
+
+  it("refuses an app whose nodeFlags are not plain flags", async () => {
+    const app = join(dir, "badly-flagged-app");
+    await mkdir(app, { recursive: true });
+    await writeFile(join(app, "package.json"), JSON.stringify({ nodeFlags: ["--eval=1 2"] }));
+    await writeFile(join(app, "main.mjs"), "");
+    await expect(startNodeService({ name: "worker", entry: join(app, "main.mjs"), env: {} })).rejects.toThrow(/nodeFlags must be a list of flags/);
   });
 
   it("echoes prefixed lines when asked", async () => {

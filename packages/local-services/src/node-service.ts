@@ -1,3 +1,4 @@
+import { appNodeFlags } from "./app-node-flags.js";
 import { killChildNow, settledOutput, spawnWithOutput, stopChild, type RunningChild } from "./child-process.js";
 import { httpGetStatus, pollUntilReady } from "./probes.js";
 import { track } from "./registry.js";
@@ -8,7 +9,10 @@ const DEFAULT_STOP_TIMEOUT_MS = 15_000;
 
 export interface NodeServiceOptions {
   name: string;
-  /** Path of the JavaScript entry point, run with this same Node binary. */
+  /**
+   * Path of the JavaScript entry point, run with this same Node binary and
+   * the Node flags its app declares (see app-node-flags.ts).
+   */
   entry: string;
   args?: string[];
   /** The child's whole configuration: only PATH and HOME are inherited besides it. */
@@ -68,7 +72,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Ser
   const prefix = `[${options.name}] `;
   const running = await spawnWithOutput({
     command: process.execPath,
-    args: [options.entry, ...(options.args ?? [])],
+    args: [...appNodeFlags(options.entry), options.entry, ...(options.args ?? [])],
     env: minimalEnv(options.env),
     cwd: options.cwd,
     logFile: options.logFile,

@@ -1,15 +1,9 @@
 import { z } from "zod";
 import { createFsImageStore } from "./fs-store.js";
 import type { ImageStore } from "./image-store.js";
-import { createFsFileStore, createS3FileStore, type FileStore } from "./file-store.js";
-import {
-  clientConfig,
-  createS3ImageStore,
-  DEFAULT_S3_CONNECT_TIMEOUT_MS,
-  DEFAULT_S3_REQUEST_TIMEOUT_MS,
-  type S3ImageStoreOptions,
-} from "./s3-store.js";
-import { S3Client } from "@aws-sdk/client-s3";
+import { createFsFileStore, type FileStore } from "./file-store.js";
+import { deferredFileStore, deferredImageStore } from "./deferred-stores.js";
+import { DEFAULT_S3_CONNECT_TIMEOUT_MS, DEFAULT_S3_REQUEST_TIMEOUT_MS, type S3ImageStoreOptions } from "./s3-settings.js";
 
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -61,7 +55,8 @@ export function createImageStore(
   if (env.STORAGE_DRIVER === "fs") {
     return createFsImageStore({ rootDir: env.STORAGE_FS_ROOT, ...fsLinks });
   }
-  return createS3ImageStore(s3Options(env));
+  const options = s3Options(env);
+  return deferredImageStore("s3", async () => (await import("./s3-store.js")).createS3ImageStore(options));
 }
 
 function s3Options(env: StorageEnv): S3ImageStoreOptions {
@@ -85,5 +80,12 @@ function s3Options(env: StorageEnv): S3ImageStoreOptions {
 export function createFileStore(env: StorageEnv): FileStore {
   if (env.STORAGE_DRIVER === "fs") return createFsFileStore(env.STORAGE_FS_ROOT);
   const options = s3Options(env);
-  return createS3FileStore(new S3Client(clientConfig(options, options.endpoint, false)), options.bucket);
+  return deferredFileStore(async () => {
+    const [{ clientConfig }, { createS3FileStore }, { S3Client }] = await Promise.all([
+      import("./s3-store.js"),
+      import("./s3-file-store.js"),
+      import("@aws-sdk/client-s3"),
+    ]);
+    return createS3FileStore(new S3Client(clientConfig(options, options.endpoint, false)), options.bucket);
+  });
 }

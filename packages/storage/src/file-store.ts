@@ -2,7 +2,6 @@ import { createReadStream } from "node:fs";
 import { copyFile, mkdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
 /**
  * Where Batch API files live (uploaded inputs, produced outputs). Unlike
@@ -47,24 +46,6 @@ export function createFsFileStore(rootDir: string): FileStore {
       await unlink(pathFor(key)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== "ENOENT") throw error;
       });
-    },
-  };
-}
-
-export function createS3FileStore(client: S3Client, bucket: string): FileStore {
-  return {
-    async putFile(key, localPath, contentType) {
-      const { size } = await stat(localPath);
-      await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(localPath), ContentLength: size, ContentType: contentType }),
-      );
-    },
-    async getStream(key) {
-      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return object.Body as Readable;
-    },
-    async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
   };
 }

@@ -6,7 +6,8 @@ import { startS3rver, stopAll } from "@imagegen/local-services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageNotFoundError, type ImageStore } from "./image-store.js";
 import { imageObjectKey, inputObjectKey } from "./object-key.js";
-import { createS3ImageStore, type S3ImageStoreOptions } from "./s3-store.js";
+import type { S3ImageStoreOptions } from "./s3-settings.js";
+import { createS3ImageStore } from "./s3-store.js";
 
 /** Against a real S3-protocol server (s3rver) on loopback. */
 const dataDir = mkdtempSync(join(tmpdir(), "s3-store-"));

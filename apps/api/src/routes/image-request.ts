@@ -10,7 +10,7 @@ import type { Preferences } from "../generations/prefer.js";
 import type { PartialRelay } from "../streaming/partial-relay.js";
 import { streamImages, type StreamKind } from "../streaming/image-stream.js";
 import type { GenerationJobs } from "../generations/jobs.js";
-import { renderImages } from "../generations/render.js";
+import { sendImages } from "../generations/render.js";
 
 /** What POST /v1/images/generations and /v1/images/edits share around the generation service. */
 
@@ -78,7 +78,7 @@ export function createOutcomeRenderer(deps: { jobs: GenerationJobs; store: Image
   return async function render(res: Response, workspaceId: string, outcome: SubmitOutcome): Promise<void> {
     if (outcome.replayed) res.setHeader("idempotent-replayed", "true");
     if (outcome.status === "done") {
-      return void res.json(await renderImages(outcome.result, outcome.responseFormat, deps.store, deps.urlTtlSeconds));
+      return sendImages(res, outcome.result, outcome.responseFormat, deps.store, deps.urlTtlSeconds);
     }
     if (outcome.preferenceApplied) res.setHeader("preference-applied", outcome.preferenceApplied);
     const job = await deps.jobs.describe(await deps.jobs.find(outcome.jobId, workspaceId));

@@ -1,6 +1,7 @@
 import type { RedisClient } from "../redis.js";
 import { z } from "zod";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
+import { writeHashWithTtl } from "./hash-with-ttl.js";
 
 /**
  * Files of the Batch API: uploaded inputs and the outputs we produce. The
@@ -30,11 +31,7 @@ export function createFileRecords(redis: RedisClient, prefix: string) {
   const keys = recordKeys(prefix);
   return {
     async create(record: FileRecord): Promise<void> {
-      await redis
-        .multi()
-        .hset(keys.file(record.id), record)
-        .expire(keys.file(record.id), RECORD_RETENTION_SECONDS)
-        .exec();
+      await writeHashWithTtl(redis, keys.file(record.id), record, RECORD_RETENTION_SECONDS);
     },
     /** The file, if it exists in this workspace: another workspace's file is simply not found. */
     async get(id: string, workspace: string): Promise<FileRecord | undefined> {

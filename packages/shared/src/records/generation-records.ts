@@ -5,6 +5,7 @@ import { failureSchema, type Failure } from "../basics/failure.js";
 import { generateImageResultSchema, RESPONSE_FORMATS, type GenerateImageResult } from "../basics/images.js";
 import { recordKeys, RECORD_RETENTION_SECONDS } from "../redis-keys.js";
 import { jsonColumn } from "./json-column.js";
+import { writeHashWithTtl } from "./hash-with-ttl.js";
 import { transitionStatus } from "./transition.js";
 
 /**
@@ -39,20 +40,16 @@ export function createGenerationRecords(redis: RedisClient, prefix: string) {
 
   return {
     async create(record: { id: string; workspace: string; model: string; responseFormat: string; webhookUrl?: string | undefined }) {
-      const key = keys.generation(record.id);
-      await redis
-        .multi()
-        .hset(key, {
-          id: record.id,
-          workspace: record.workspace,
-          model: record.model,
-          status: "queued",
-          response_format: record.responseFormat,
-          created_at: nowSeconds(),
-          ...(record.webhookUrl ? { webhook_url: record.webhookUrl } : {}),
-        })
-        .expire(key, RECORD_RETENTION_SECONDS)
-        .exec();
+      const fields = {
+        id: record.id,
+        workspace: record.workspace,
+        model: record.model,
+        status: "queued",
+        response_format: record.responseFormat,
+        created_at: nowSeconds(),
+        ...(record.webhookUrl ? { webhook_url: record.webhookUrl } : {}),
+      };
+      await writeHashWithTtl(redis, keys.generation(record.id), fields, RECORD_RETENTION_SECONDS);
     },
 
     async get(id: string): Promise<GenerationRecord | undefined> {
