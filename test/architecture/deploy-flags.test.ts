@@ -51,4 +51,8 @@ describe("container images start each app as the repository does", () => {
   it("the worker runs with a first heap limit sized for its garbage", () => {
     expect(nodeFlagsOf(join(repoRoot, "apps/worker/package.json"))).toContain("--initial-old-space-size=256");
   });
+
+  it("the worker's young generation has the same size on every host", () => {
+    expect(nodeFlagsOf(join(repoRoot, "apps/worker/package.json"))).toContain("--max-semi-space-size=16");
+  });
 });
