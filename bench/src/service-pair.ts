@@ -21,8 +21,8 @@ export async function startSimulator(name: string, env: Record<string, string>, 
 /**
  * Writes `models.yaml` in `workDir`: each model of one size (64x64 unless said), served by one
  * simulator over the OpenAI protocol with `slots` concurrent calls; resolves to its path.
- * Health probes may take as long as a generation: on a loaded machine a busy
- * simulator answers the default probe late, and the only upstream would leave rotation mid-run.
+ * Health probes keep the production default: a busy simulator's late answer to a probe is not
+ * held against it while its generations succeed.
  */
 export async function writeSimulatorCatalog(
   workDir: string,
@@ -33,7 +33,7 @@ export async function writeSimulatorCatalog(
     const timeoutMs = model.timeoutMs ?? 30_000;
     return `  - id: ${model.id}
     sizes: ["${model.size ?? "64x64"}"]
-    upstreams: [{ name: ${model.upstream}, protocol: openai, base_url: "${model.url}", model: sim, max_concurrency: ${model.slots}, timeout_ms: ${timeoutMs}, health_check: { timeout_ms: ${timeoutMs} } }]
+    upstreams: [{ name: ${model.upstream}, protocol: openai, base_url: "${model.url}", model: sim, max_concurrency: ${model.slots}, timeout_ms: ${timeoutMs} }]
 `;
   });
   await writeFile(path, `models:\n${entries.join("")}`);

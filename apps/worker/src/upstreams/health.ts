@@ -12,6 +12,12 @@ export interface ProbeRunner {
  * `unhealthy_threshold` failures in a row the upstream leaves rotation; one
  * success brings it back. Probes never take a GPU slot: they ask the server
  * whether it is up, not for work.
+ *
+ * A probe that times out while a generation on the same upstream succeeded
+ * is not a failure: the server answers work, it is only slow to answer
+ * everything else. A busy GPU server queues the probe behind its
+ * generations; counting that as down took the only upstream of a model
+ * out of rotation under load, and every waiting caller got 503.
  */
 export function createProbeRunner(deps: {
   members: readonly PoolMember[];
@@ -42,9 +48,16 @@ export function createProbeRunner(deps: {
   async function probeOnce(member: PoolMember, failures: number): Promise<void> {
     const { timeout_ms: timeoutMs, unhealthy_threshold: threshold } = member.spec.health_check;
     let failed = 0;
+    const startedAtMs = now();
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      await member.client.probe(AbortSignal.timeout(timeoutMs));
+      await member.client.probe(timeout);
     } catch (error) {
+      if (timeout.aborted && member.lastSuccessAtMs >= startedAtMs) {
+        deps.log.debug({ upstream: member.spec.name }, "health probe timed out while generations succeeded; not counted");
+        schedule(member, failures);
+        return;
+      }
       failed = failures + 1;
       if (member.probeHealthy && failed >= threshold) {
         member.probeHealthy = false;

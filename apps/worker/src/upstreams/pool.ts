@@ -13,6 +13,8 @@ export interface PoolMember {
   probeHealthy: boolean;
   /** When the probes look again: the earliest an unhealthy upstream can come back. */
   nextProbeAtMs: number;
+  /** When this process last had a generation succeed here (epoch ms; 0: never). */
+  lastSuccessAtMs: number;
   /** A 429's Retry-After: no new work before this (epoch ms). */
   notBeforeMs: number;
   /**
@@ -135,6 +137,7 @@ export function createUpstreamPool(
         released = true;
         member.inFlight--;
         member.breaker.record(verdict);
+        if (verdict === "success") member.lastSuccessAtMs = now();
         if (retryAfterMs !== undefined) {
           member.notBeforeMs = Math.max(member.notBeforeMs, now() + retryAfterMs);
           wakeAt(member.notBeforeMs);

@@ -17,6 +17,8 @@ const images = (request: UpstreamImageRequest, label = "") =>
 function fakeUpstreams(behaviours: Record<string, Behaviour>) {
   const stats: Record<string, { calls: number; inFlight: number; maxInFlight: number; requests: UpstreamImageRequest[] }> = {};
   const probeFails: Record<string, boolean> = {};
+  /** Probes that get no answer until their timeout, as from a server busy with generations. */
+  const probeHangs: Record<string, boolean> = {};
   const createClient = (spec: UpstreamSpec): ImageUpstream => {
     const own = (stats[spec.name] = { calls: 0, inFlight: 0, maxInFlight: 0, requests: [] as UpstreamImageRequest[] });
     return {
@@ -36,13 +38,16 @@ function fakeUpstreams(behaviours: Record<string, Behaviour>) {
           own.inFlight--;
         }
       },
-      async probe() {
+      async probe(signal) {
+        if (probeHangs[spec.name]) {
+          await new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new UpstreamAttemptError("timeout", "probe timed out")), { once: true }));
+        }
         if (probeFails[spec.name]) throw new UpstreamAttemptError("connection", "refused");
       },
       close: async () => {},
     };
   };
-  return { stats, probeFails, createClient };
+  return { stats, probeFails, probeHangs, createClient };
 }
 
 function catalog(upstreams: string, extra = "max_n: 10") {
@@ -146,6 +151,29 @@ describe("upstream pool routing", () => {
     for (let i = 0; i < 3; i++) expect((await fakes.generate()).upstream).toBe("b");
     fakes.probeFails.a = false;
     await expect.poll(() => fakes.router.usage().find((usage) => usage.upstream === "a")?.healthy, { timeout: 2000 }).toBe(true);
+    await fakes.router.close();
+  });
+
+  it("keeps a busy upstream in rotation while its generations succeed, though its probes time out", async () => {
+    // Two timeouts in a row with no success between would count: one stalled window on a loaded machine does not.
+    const probing = "enabled: true, interval_ms: 100, timeout_ms: 100, unhealthy_threshold: 2";
+    const fakes = setup(upstream("a").replace("enabled: false", probing), {
+      a: async (request) => (await after(15), images(request, "a")),
+    });
+    const healthy = () => fakes.router.usage().find((usage) => usage.upstream === "a")?.healthy;
+    fakes.probeHangs.a = true;
+    fakes.router.start();
+    // ~6 probe rounds, each timing out, while the only upstream keeps answering work.
+    const until = Date.now() + 1200;
+    let generated = 0;
+    while (Date.now() < until) {
+      expect((await fakes.generate()).upstream).toBe("a");
+      expect(healthy()).toBe(true);
+      generated++;
+    }
+    expect(generated).toBeGreaterThan(10);
+    // Idle, a probe that times out has nothing to vouch for the server: out of rotation.
+    await expect.poll(healthy, { timeout: 3000 }).toBe(false);
     await fakes.router.close();
   });
 

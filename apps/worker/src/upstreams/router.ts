@@ -90,7 +90,7 @@ export function createUpstreamRouter(deps: UpstreamRouterDeps): UpstreamRouter {
           pokeSoon();
         },
       });
-      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, notBeforeMs: 0, globallyFullUntilMs: 0 });
+      members.set(spec.name, { spec, client: createClient(spec), breaker, inFlight: 0, probeHealthy: true, nextProbeAtMs: 0, lastSuccessAtMs: 0, notBeforeMs: 0, globallyFullUntilMs: 0 });
     }
   }
   const pool = createUpstreamPool([...members.values()], now, deps.globalSlots, deps.log);
