@@ -48,10 +48,9 @@ const generations = () => createGenerationRecords(connection, prefix);
 const recorded = (generate: GenerateImage) =>
   withOutcomeRecording(generate, { generations: generations(), batches: createBatchRecords(connection, prefix), batchesQueue: queue, webhooks, log });
 
-let counter = 0;
-async function retainedJob(): Promise<{ job: Job; payload: GenerateImagePayload }> {
-  const requestId = `gen_test${++counter}`;
-  const payload: GenerateImagePayload = {
+/** A queued generation's payload; `kind` and what makes it retained or a batch line on top. */
+function payloadOf(requestId: string, extra: Partial<GenerateImagePayload>): GenerateImagePayload {
+  return {
     requestId,
     workspaceId: "ws",
     kind: "async",
@@ -62,8 +61,14 @@ async function retainedJob(): Promise<{ job: Job; payload: GenerateImagePayload 
     responseFormat: "url",
     parameters: {},
     deadlineAt: Date.now() + 60_000,
-    retain: true,
+    ...extra,
   };
+}
+
+let counter = 0;
+async function retainedJob(): Promise<{ job: Job; payload: GenerateImagePayload }> {
+  const requestId = `gen_test${++counter}`;
+  const payload = payloadOf(requestId, { retain: true });
   await generations().create({ id: requestId, workspace: "ws", model: "m", responseFormat: "url" });
   return { job: await queue.add("generate", payload, { jobId: requestId }), payload };
 }
@@ -108,19 +113,7 @@ describe("outcome recording of batch lines", () => {
     const batchId = `batch_gate${++batchCounter}`;
     await batches().create({ id: batchId, workspace: "ws", inputFileId: "file-x", endpoint: "/v1/images/generations", completionWindow: "24h", expiresAt: 2_000_000_000 });
     await batches().startRunning(batchId, 2);
-    const payload: GenerateImagePayload = {
-      requestId: `${batchId}-0`,
-      workspaceId: "ws",
-      kind: "batch",
-      model: "m",
-      prompt: "p",
-      n: 1,
-      size: "64x64",
-      responseFormat: "url",
-      parameters: {},
-      deadlineAt: Date.now() + 60_000,
-      batch: { batchId, lineIndex: 0, customId: "first" },
-    };
+    const payload = payloadOf(`${batchId}-0`, { kind: "batch", batch: { batchId, lineIndex: 0, customId: "first" } });
     return { batchId, job: await queue.add("generate", payload, { jobId: payload.requestId }), payload };
   }
 
