@@ -69,9 +69,12 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
   /**
    * head: the first bytes, held until we know whether the value is a `data:` URI;
    * uri: a data URI before its comma (decoding starts after it);
-   * fast: decoding whole quads as they come; slow: keeping raw JSON text for the end.
+   * fast: decoding whole quads as they come; slow: keeping raw JSON text for the end;
+   * padded: the value's padded last quad is decoded, and nothing may follow it.
    */
-  let phase: "head" | "uri" | "fast" | "slow" = "head";
+  let phase: "head" | "uri" | "fast" | "slow" | "padded" = "head";
+  /** The phase as it is now: a flush may have moved it (TypeScript cannot see that). */
+  const phaseNow = () => phase;
   /** The raw text held in the head, uri and slow phases. */
   let held: Buffer[] = [];
   /** In the slow phase: whether `held` is the whole string (so a data URI prefix still applies). */
@@ -79,6 +82,9 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
   /** Fewer than 4 characters not decoded yet; always starts on a quad boundary. */
   let carry = "";
   let empty = true;
+  /** In the padded phase: the text decoded last (it ends in `=`), and the length before it. */
+  let paddedText = "";
+  let lengthBeforePadded = 0;
 
   function append(bytes: Buffer): void {
     ensureRoom(bytes.length);
@@ -92,13 +98,40 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
     out = grown;
   }
 
-  /** Decodes whole quads into the output; false (nothing kept) when they were not pure base64. */
+  /**
+   * Decodes whole quads into the output; false (nothing kept) when they were
+   * not pure base64. Text that ends with the value's padding (`=` or `==`,
+   * nowhere else, every other character decoded: a skipped character would
+   * have cost a byte) is decoded too, and the phase becomes padded: most
+   * images' byte counts are not a multiple of 3, and sending their last
+   * slice (up to 32 KB) through JSON.parse doubled a small image's decoding.
+   */
   function decodeQuads(chars: string): boolean {
     const expected = (chars.length / 4) * 3;
     ensureRoom(expected);
-    if (out.write(chars, length, expected, "base64") !== expected) return false;
-    length += expected;
+    const written = out.write(chars, length, expected, "base64");
+    if (written === expected) {
+      length += expected;
+      return true;
+    }
+    const padding = chars.endsWith("==") ? 2 : chars.endsWith("=") ? 1 : 0;
+    if (padding === 0 || written !== expected - padding || chars.indexOf("=") !== chars.length - padding) return false;
+    phase = "padded";
+    paddedText = chars;
+    lengthBeforePadded = length;
+    length += written;
     return true;
+  }
+
+  /**
+   * Text after the padding: Node's decoder stops at the first `=`, but
+   * whether the rest is valid JSON is for JSON.parse to say. Back to the
+   * exact path, from the padded text on.
+   */
+  function unpad(more: Buffer): void {
+    length = lengthBeforePadded;
+    goSlow(Buffer.concat([Buffer.from(paddedText, "latin1"), more]));
+    paddedText = "";
   }
 
   function decodeText(raw: Buffer): void {
@@ -117,11 +150,21 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
         return;
       }
       pos = need;
+      if (phase === "padded") {
+        if (pos < raw.length) unpad(raw.subarray(pos));
+        return;
+      }
     }
     const end = pos + ((raw.length - pos) & ~3);
-    for (; pos < end; pos += SLICE_CHARS) {
-      if (!decodeQuads(raw.toString("latin1", pos, Math.min(end, pos + SLICE_CHARS)))) {
+    while (pos < end) {
+      const sliceEnd = Math.min(end, pos + SLICE_CHARS);
+      if (!decodeQuads(raw.toString("latin1", pos, sliceEnd))) {
         goSlow(raw.subarray(pos));
+        return;
+      }
+      pos = sliceEnd;
+      if (phase === "padded") {
+        if (pos < raw.length) unpad(raw.subarray(pos));
         return;
       }
     }
@@ -205,11 +248,16 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
       empty = false;
       if (phase === "fast") queue(raw);
       else if (phase === "slow") held.push(raw);
+      else if (phase === "padded") unpad(raw);
       else if (phase === "head") readHead(raw);
       else readUri(raw);
     },
     escape(byte) {
       empty = false;
+      if (phase === "padded") {
+        unpad(Buffer.from([0x5c, byte]));
+        return;
+      }
       if (phase === "fast" && byte === SLASH) {
         queue(SLASH_TEXT);
         return;
@@ -223,8 +271,10 @@ export function createB64StringDecoder(expectedBytes = DEFAULT_CAPACITY_BYTES): 
         // An escape before we know where the base64 starts: JSON.parse decides, as before.
         phase = "slow";
       }
-      // The flush may itself have found the text impure and gone slow.
-      if (phase === "fast") goSlow(Buffer.concat([Buffer.from(carry, "latin1"), escaped]));
+      // The flush may itself have found the text impure and gone slow, or padded.
+      const after = phaseNow();
+      if (after === "fast") goSlow(Buffer.concat([Buffer.from(carry, "latin1"), escaped]));
+      else if (after === "padded") unpad(escaped);
       else held.push(escaped);
     },
     end() {

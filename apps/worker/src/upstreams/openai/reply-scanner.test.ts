@@ -29,6 +29,11 @@ const values: Record<string, string> = {
   "padding as a unicode escape": plain.replace("=", "\\u003d"),
   "stray characters": `${plain.slice(0, 10)} *${plain.slice(10, 20)}é\\t\\"\\\\${plain.slice(20)}`,
   "padding in the middle": `QQ==${plain}`,
+  "base64 after the final padding": `${plain}QUJD`,
+  "a line break escape after the final padding": `${plain}\\n`,
+  "an escaped slash and more after the final padding": `${plain}\\/QQ`,
+  "a third padding character": `${bytes.subarray(0, 40).toString("base64")}=`,
+  "a stray character after the final padding": `${plain} `,
   "a single character": "Q",
   "two characters": "QQ",
   empty: "",
@@ -119,10 +124,32 @@ describe("reading an images reply as it arrives", () => {
     ["an invalid escape", `${plain.slice(0, 9)}\\x${plain.slice(9)}`],
     ["a short unicode escape", `${plain.slice(0, 9)}\\u00${plain.slice(9)}`],
     ["an invalid escape in a data URI's prefix", `data:image\\x;base64,${plain}`],
+    ["an invalid escape after the final padding", `${plain}\\x`],
+    ["a raw control character after the final padding", `${plain}\u0001`],
   ])("refuses a b64_json with %s, as JSON.parse does", (_name, value) => {
     const body = `{"data":[{"b64_json":"${value}"}]}`;
     expect(() => JSON.parse(body)).toThrow();
     for (const [split, chunks] of splitsOf(Buffer.from(body))) expect(refuses(chunks), split).toBe(true);
+  });
+
+  it("decodes a padded value of several 32 KB slices, and text after its padding, as a whole read", () => {
+    const image = Buffer.from(Array.from({ length: 100_001 }, (_, i) => (i * 31 + 7) % 256));
+    const prefix = `{"data":[{"b64_json":"${image.toString("base64")}`;
+    for (const tail of ["", "QUJD", "\\n", "\\/"]) {
+      const body = Buffer.from(`${prefix}${tail}"}]}`);
+      const pieces = (size: number) => Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size));
+      // The last cut falls right after the padding: the padded text is decoded before the tail arrives.
+      const atPadding = [body.subarray(0, prefix.length), body.subarray(prefix.length)];
+      for (const chunks of [[body], pieces(65_536), pieces(1_000), atPadding]) {
+        expect(scanIn(chunks, body.length).images.get(0)?.equals(image), `tail ${JSON.stringify(tail)}, ${chunks.length} chunks`).toBe(true);
+      }
+    }
+    // What follows the padding is still JSON that JSON.parse must accept.
+    for (const tail of ["\\x", "\u0001"]) {
+      const body = Buffer.from(`${prefix}${tail}"}]}`);
+      expect(refuses([body.subarray(0, prefix.length), body.subarray(prefix.length)]), `tail ${JSON.stringify(tail)}`).toBe(true);
+      expect(refuses([body]), `tail ${JSON.stringify(tail)}, whole`).toBe(true);
+    }
   });
 
   it("keeps replies nested past the tracked depth as JSON.parse reads them", () => {
