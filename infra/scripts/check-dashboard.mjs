@@ -38,6 +38,8 @@ const EXPORTED_METRICS = {
     "imagegen_batches",
     "imagegen_gpu_backlog_jobs",
     "imagegen_worker_jobs_waiting_for_gpu",
+    "imagegen_workspace_queued_jobs",
+    "imagegen_workspace_running_jobs",
   ],
   histogram: [
     "imagegen_http_request_duration_seconds",
@@ -48,6 +50,7 @@ const EXPORTED_METRICS = {
     "imagegen_upstream_slot_wait_seconds",
     "imagegen_storage_write_duration_seconds",
     "imagegen_image_transcode_duration_seconds",
+    "imagegen_workspace_queue_wait_seconds",
   ],
 };
 
