@@ -37,45 +37,15 @@ function roleOptions(role: RedisRole): RedisOptions {
   };
 }
 
-/**
- * Sends a connection's commands in one `write` per tick instead of one per
- * command. ioredis writes each command with its own system call; in the
- * profiles socket writes were a third of the API's busy CPU, and a write
- * on loopback also hands the CPU to Redis at once. The socket is corked
- * at the tick's first command and uncorked on process.nextTick, Node's
- * documented way to batch writes: the same bytes in the same order, sent
- * before the event loop moves on. ioredis's own enableAutoPipelining is
- * not used: it regroups commands into pipelines and is reported to lose
- * job data under Bull and BullMQ; this leaves ioredis's command queue as it is.
- */
-export function coalesceWrites(redis: Redis): Redis {
-  const send = redis.sendCommand.bind(redis);
-  let corked: Redis["stream"] | undefined;
-  redis.sendCommand = (command, stream) => {
-    const socket = redis.stream;
-    // Only commands ioredis writes itself to a live socket; pipelines and offline queueing write their own way.
-    if (corked === undefined && stream === undefined && socket !== undefined && redis.status === "ready" && socket.writable) {
-      corked = socket;
-      socket.cork();
-      process.nextTick(() => {
-        corked = undefined;
-        socket.uncork();
-      });
-    }
-    return send(command, stream);
-  };
-  return redis;
-}
-
 export function createRedisConnection(target: RedisTarget | string, role: RedisRole, overrides: RedisOptions = {}): RedisClient {
   const resolved = typeof target === "string" ? { REDIS_URL: target } : target;
   const options = { ...roleOptions(role), ...overrides };
-  if (!resolved.REDIS_CLUSTER_NODES?.length) return coalesceWrites(new Redis(resolved.REDIS_URL, options));
+  if (!resolved.REDIS_CLUSTER_NODES?.length) return new Redis(resolved.REDIS_URL, options);
   // A cluster client follows MOVED/ASK redirections through reshards and
   // failovers and refreshes its slot map by itself; a producer still fails
   // fast while no node answers, a consumer waits.
   const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
-  const cluster = new Cluster(resolved.REDIS_CLUSTER_NODES, {
+  return new Cluster(resolved.REDIS_CLUSTER_NODES, {
     redisOptions: nodeOptions,
     enableOfflineQueue: enableOfflineQueue ?? true,
     ...(retryStrategy ? { clusterRetryStrategy: (attempt: number) => retryStrategy(attempt) ?? null } : {}),
@@ -84,9 +54,6 @@ export function createRedisConnection(target: RedisTarget | string, role: RedisR
     retryDelayOnClusterDown: 100,
     slotsRefreshTimeout: 2000,
   });
-  // Each node's connection is made by the cluster client, as nodes join or move.
-  cluster.on("+node", (node: Redis) => coalesceWrites(node));
-  return cluster;
 }
 
 /** Network failures of the connection itself. */
