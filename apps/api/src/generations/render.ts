@@ -4,10 +4,6 @@ import type { GenerateImageResult, ImagesResponse, ResponseFormat } from "@image
 import { ServiceError } from "@imagegen/shared";
 import type { ImageStore } from "@imagegen/storage";
 
-function storageUnavailable(error: unknown): ServiceError {
-  return new ServiceError("service_unavailable", "Image storage is unavailable. Retry with backoff.", { cause: error });
-}
-
 /**
  * The OpenAI `data` array for stored images: a fresh time-limited link per
  * image for `url`, the bytes read back from storage for `b64_json` (in the
@@ -30,7 +26,7 @@ export async function renderImages(
     // Metadata the worker knew (size, output_format, usage…) follows the data, as in OpenAI's replies.
     return { created: result.created, data, ...result.response };
   } catch (error) {
-    throw storageUnavailable(error);
+    throw new ServiceError("service_unavailable", "Image storage is unavailable. Retry with backoff.", { cause: error });
   }
 }
 
@@ -40,29 +36,21 @@ export async function renderImages(
  * through JSON.stringify each image was copied twice more (into the JSON
  * text on V8's heap, where 1.4 MB strings are born in the old generation,
  * then into UTF-8 bytes): 1.8 ms of CPU per 1 MB image against 0.4 ms
- * (bench/README.md, "b64_json replies"). Base64 text needs no JSON escaping,
+ * (bench/README.md, "Large images, continued"). Base64 text needs no JSON escaping,
  * so only the rest of the reply goes through JSON.stringify, with a stand-in
  * for each image that no other value can contain (it carries a random nonce).
  */
 export async function sendImages(res: Response, result: GenerateImageResult, format: ResponseFormat, store: ImageStore, urlTtlSeconds: number): Promise<void> {
+  const response = await renderImages(result, format, store, urlTtlSeconds);
   if (format === "url") {
-    res.json(await renderImages(result, format, store, urlTtlSeconds));
+    res.json(response);
     return;
   }
-  let base64: string[];
-  try {
-    base64 = await Promise.all(result.images.map(async (image) => (await store.get(image.key)).toString("base64")));
-  } catch (error) {
-    throw storageUnavailable(error);
-  }
   const nonce = randomBytes(12).toString("hex");
+  const base64 = response.data.map((item) => item.b64_json ?? "");
   const standIns = base64.map((_, index) => `b64-${nonce}-${index}`);
-  const data = result.images.map((image, index) => ({
-    b64_json: standIns[index]!,
-    ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
-  }));
-  const response: ImagesResponse = { created: result.created, data, ...result.response };
-  const text = JSON.stringify(response);
+  // Each stand-in takes its image's place (and key order) in the reply.
+  const text = JSON.stringify({ ...response, data: response.data.map((item, index) => ({ ...item, b64_json: standIns[index]! })) });
 
   // The reply as pieces: JSON text, an image's base64, JSON text, …
   const pieces: Array<{ text: string; encoding: "utf8" | "latin1" }> = [];
