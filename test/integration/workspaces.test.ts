@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { getFreePort, startNodeService, type ServiceProcess } from "@imagegen/local-services";
+import { GENERATE_IMAGE_QUEUE, queuePrefix } from "@imagegen/shared";
+import { Redis } from "ioredis";
 import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiErrorOf } from "./support/api-error.js";
@@ -251,7 +253,7 @@ describe("workspaces are isolated", () => {
 });
 
 describe("rate limits shared by two replicas", () => {
-  it("admits exactly M of N parallel requests spread over both replicas, and refuses the rest with 429 and OpenAI's headers", async () => {
+  it("admits exactly M of N parallel requests spread over both replicas, refuses the rest with 429 and OpenAI's headers, and queues no job for them", async () => {
     const M = 4;
     const N = 12;
     const workspace = await createWorkspace({ id: "shared", limits: { requests_per_minute: M, images_per_minute: 100 } });
@@ -278,6 +280,17 @@ describe("rate limits shared by two replicas", () => {
     const admitted = outcomes.filter((outcome) => outcome.status === 200);
     expect(admitted.map((outcome) => outcome.headers.get("x-ratelimit-remaining-requests")).sort()).toEqual(["0", "1", "2", "3"]);
     expect(admitted[0]!.headers.get("x-ratelimit-limit-images")).toBe("100");
+
+    // A plain call's job is added right behind its admission: a refused one must never reach the queue.
+    // Jobs are named by the request id; finished sync jobs stay in BullMQ for an hour.
+    const redis = new Redis(suite().redis.url);
+    try {
+      const jobKey = (outcome: { headers: Headers }) => `${queuePrefix(PREFIX, GENERATE_IMAGE_QUEUE)}:${GENERATE_IMAGE_QUEUE}:${outcome.headers.get("x-request-id")}`;
+      expect(await Promise.all(admitted.map((outcome) => redis.exists(jobKey(outcome))))).toEqual(Array(M).fill(1));
+      expect(await Promise.all(refused.map((outcome) => redis.exists(jobKey(outcome))))).toEqual(Array(N - M).fill(0));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("counts n against images per minute and says so in the -images headers", async () => {

@@ -19,6 +19,8 @@ import { Queue, QueueEvents, type QueueOptions } from "bullmq";
  * connection of its own that waits for Redis and resumes where it stopped.
  */
 export interface QueueHandles {
+  /** The producers' connection: every add goes out on it, in the order sent. */
+  producer: RedisClient;
   generate: Queue;
   batches: Queue;
   webhooks: Queue;
@@ -55,6 +57,7 @@ export function createQueueHandles(deps: {
   generateEvents.on("error", onError(`${GENERATE_IMAGE_QUEUE} events`));
   const all = [generate, batches, webhooks];
   return {
+    producer: deps.producer,
     generate,
     fairShare: createFairShare({ redis: deps.producer, queue: generate }),
     batches,

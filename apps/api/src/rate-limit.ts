@@ -33,6 +33,18 @@ export type Admission =
     }
   | { admitted: false; headers: Record<string, string>; error: ServiceError };
 
+/**
+ * A key the admission sets when it refuses, so that a command sent right
+ * behind it on the same connection can see the refusal without waiting for
+ * the answer (the queue's deduplication key of the job the request would
+ * become: its add then adds nothing).
+ */
+export interface AdmissionGate {
+  key: string;
+  /** How long the refusal stays visible: only until the command behind it has run. */
+  ttlMs: number;
+}
+
 export interface RateLimitRefusal {
   limit: LimitName;
   workspaceId: string;
@@ -137,17 +149,29 @@ export function createRateLimiter(deps: RateLimiterDeps) {
       .map(({ scope, owner, limits }) => ({ name: "concurrent_generations" as const, owner, key: keys.inFlight(subject.workspaceId, scope), limit: limits.concurrent_generations!, cost: 1, windowMs: 0 }));
   }
 
-  /** Runs the checks atomically; returns the refused check (if any) and each check's state after the step. */
-  async function run(counters: Check[], inFlight: Check[], member: string, leaseMs: number) {
+  /**
+   * Runs the checks atomically; returns the refused check (if any) and each
+   * check's state after the step. With a gate, a refusal also sets the gate
+   * (see ADMIT_SCRIPT), and the script goes out as text: a NOSCRIPT retry
+   * would land behind the add it guards.
+   */
+  async function run(counters: Check[], inFlight: Check[], member: string, leaseMs: number, gate?: AdmissionGate) {
     const all = [...counters, ...inFlight];
     const nowMs = now();
+    const keys = all.map((check) => check.key);
+    const args = [
+      nowMs,
+      member,
+      leaseMs,
+      counters.length,
+      inFlight.length,
+      gate?.ttlMs ?? 0,
+      ...counters.flatMap((check) => [check.limit, check.cost, check.windowMs]),
+      ...inFlight.map((check) => check.limit),
+    ];
     let reply: number[];
     try {
-      reply = (await ADMIT_SCRIPT(
-        deps.redis,
-        all.map((check) => check.key),
-        [nowMs, member, leaseMs, counters.length, ...counters.flatMap((check) => [check.limit, check.cost, check.windowMs]), ...inFlight.map((check) => check.limit)],
-      )) as number[];
+      reply = (await (gate ? ADMIT_SCRIPT.withSource(deps.redis, [...keys, gate.key], args) : ADMIT_SCRIPT(deps.redis, keys, args))) as number[];
     } catch (error) {
       throw new ServiceError("service_unavailable", "The rate limiter is unavailable. Retry with backoff.", { cause: error });
     }
@@ -173,17 +197,24 @@ export function createRateLimiter(deps: RateLimiterDeps) {
   }
 
   return {
+    /** The connection every check goes out on, in the order sent. */
+    connection: deps.redis,
+    /** Whether `admit` checks anything for this subject; with no limit set it answers at once, without Redis. */
+    limits(subject: LimitSubject): boolean {
+      return inFlightChecks(subject).length > 0 || counterChecks(subject, now(), { requests: 1, images: 1, dailyImages: 1 }).length > 0;
+    },
     /**
      * Admits one image generation request of `images` images, or refuses it
      * with a 429 rate_limited error to throw. The
      * concurrency slot is leased for `leaseMs` at most, in case this process
-     * dies before releasing it.
+     * dies before releasing it. The check is on its way to Redis when this
+     * returns, so a `gate`d command may follow at once.
      */
-    async admit(subject: LimitSubject, request: { requestId: string; images: number; leaseMs: number }): Promise<Admission> {
+    async admit(subject: LimitSubject, request: { requestId: string; images: number; leaseMs: number; gate?: AdmissionGate | undefined }): Promise<Admission> {
       const counters = counterChecks(subject, now(), { requests: 1, images: request.images, dailyImages: request.images });
       const inFlight = inFlightChecks(subject);
       if (counters.length === 0 && inFlight.length === 0) return { admitted: true, headers: {}, release: () => {} };
-      const { refused, states } = await run(counters, inFlight, request.requestId, request.leaseMs);
+      const { refused, states } = await run(counters, inFlight, request.requestId, request.leaseMs, request.gate);
       const unit = (name: LimitName) => tightest(states.filter(({ check }) => check.name === name).map(({ state }) => state));
       const headers = rateLimitHeaders({ requests: unit("requests_per_minute"), images: unit("images_per_minute") });
       if (refused) return { admitted: false, headers, error: refusal(subject, refused) };

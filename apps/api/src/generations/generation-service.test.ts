@@ -9,7 +9,9 @@ import {
 } from "@imagegen/shared";
 import { describe, expect, it } from "vitest";
 import type { CompletionHub, JobOutcome } from "./completion-hub.js";
+import type { AdmissionGate } from "../rate-limit.js";
 import { createGenerationService, type GenerationSubmission, type SubmitOutcome } from "./generation-service.js";
+import type { HistoryRecorder } from "./history-recorder.js";
 import type { GenerationJobQueue, SettledJob } from "./job-queue.js";
 import type { Preferences } from "./prefer.js";
 
@@ -33,13 +35,17 @@ type WorkerBehaviour = (payload: GenerateImagePayload) => { outcome: "completed"
  * "worker" ends each job as told, a hub fed by that worker, and records.
  * What is under test is the service's choice of path, not Redis.
  */
-function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
+function world(worker: WorkerBehaviour = () => ({ outcome: "completed" }), options: { gated?: boolean } = {}) {
   const records = new Map<string, GenerationRecord>();
   const settledJobs = new Map<string, SettledJob>();
   const waiters = new Map<string, (outcome: JobOutcome) => void>();
   const claims = new Map<string, { body: string; id: string }>();
   const enqueued: GenerateImagePayload[] = [];
   const withdrawn: string[] = [];
+  /** Gates a refusal has shut (the admission script's SET); an add behind one adds nothing. */
+  const shutGates = new Set<string>();
+  /** Requests the history heard end. */
+  const historyEnded: string[] = [];
   let enqueueFails = false;
 
   const hub: CompletionHub = {
@@ -59,11 +65,12 @@ function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
     close() {},
   };
   const queue: GenerationJobQueue = {
-    async enqueue(payload) {
+    async enqueue(payload, gate) {
       if (enqueueFails) throw new Error("Connection is closed.");
+      if (gate && shutGates.has(gate.key)) return { added: false };
       enqueued.push(payload);
       const behaviour = worker(payload);
-      if (behaviour.outcome === "never") return;
+      if (behaviour.outcome === "never") return { added: true };
       // Like the worker: the record first (retained work), then the event.
       const record = records.get(payload.requestId);
       if (behaviour.outcome === "completed") {
@@ -77,7 +84,9 @@ function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
         settledJobs.set(payload.requestId, { state: "failed", failedReason });
         setImmediate(() => waiters.get(payload.requestId)?.({ status: "failed", failedReason }));
       }
+      return { added: true };
     },
+    ...(options.gated ? { admissionGate: (jobId: string) => ({ key: `de:${jobId}`, ttlMs: 60_000 }) } : {}),
     async withdraw(job) {
       withdrawn.push(job.requestId);
     },
@@ -121,9 +130,15 @@ function world(worker: WorkerBehaviour = () => ({ outcome: "completed" })) {
       return record;
     },
     asyncJobTtlMs: 60_000,
+    history: {
+      syncEnded: (entry: { requestId: string }) => historyEnded.push(entry.requestId),
+      retainedAccepted: async () => {},
+    } as unknown as HistoryRecorder,
   });
   return {
     service,
+    shutGates,
+    historyEnded,
     records,
     enqueued,
     withdrawn,
@@ -146,6 +161,7 @@ function submission(overrides: Partial<Omit<GenerationSubmission, "prefer">> & {
     idempotencyBody: "{}",
     webhookUrl: undefined,
     admit: async () => {},
+    admissionChecksLimits: true,
     clientGone: new AbortController().signal,
     log: createLogger({ name: "test", level: "silent" }),
     ...rest,
@@ -287,3 +303,103 @@ describe("generation service: Idempotency-Key", () => {
     expect(enqueued).toHaveLength(2);
   });
 });
+
+describe("a plain synchronous call's admission and add in one round trip", () => {
+  /**
+   * An admission whose verdict is taken when it is sent (a refusal shuts the
+   * gate then, as the script does inside Redis before the add arrives) and
+   * answered when the test says so.
+   */
+  function pendingAdmission(shutGates: Set<string>, verdict: "admit" | "refuse" | "refuse, gate lapsed" | "fail") {
+    const gates: Array<AdmissionGate | undefined> = [];
+    let answer!: () => void;
+    const admit = (gate?: AdmissionGate) => {
+      gates.push(gate);
+      if (verdict === "refuse" && gate) shutGates.add(gate.key);
+      return new Promise<void>((resolve, reject) => {
+        answer = () => {
+          if (verdict === "admit") resolve();
+          else if (verdict === "fail") reject(new ServiceError("service_unavailable", "The rate limiter is unavailable."));
+          else reject(new ServiceError("rate_limited"));
+        };
+      });
+    };
+    return { admit, gates, answer: () => answer() };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("sends the add behind the admission without waiting for its answer", async () => {
+    const { service, enqueued, shutGates, historyEnded } = world(undefined, { gated: true });
+    const admission = pendingAdmission(shutGates, "admit");
+    const outcome = service.submit(submission({ admit: admission.admit }));
+    await turn();
+    expect(admission.gates).toEqual([{ key: "de:req_000000000000000000000001", ttlMs: 60_000 }]);
+    expect(enqueued).toHaveLength(1);
+    admission.answer();
+    expect(await outcome).toMatchObject({ status: "done", result: RESULT });
+    expect(historyEnded).toEqual(["req_000000000000000000000001"]);
+  });
+
+  it("answers a refusal with 429: the gate stopped the add, and nothing enters the history", async () => {
+    const { service, enqueued, withdrawn, shutGates, historyEnded } = world(undefined, { gated: true });
+    const admission = pendingAdmission(shutGates, "refuse");
+    const outcome = failureOf(service.submit(submission({ admit: admission.admit })));
+    await turn();
+    admission.answer();
+    expect((await outcome).code).toBe("rate_limited");
+    expect(enqueued).toHaveLength(0);
+    expect(withdrawn).toHaveLength(0);
+    expect(historyEnded).toHaveLength(0);
+  });
+
+  it("withdraws a job the add slipped in when the admission refused or could not be checked", async () => {
+    const { service, enqueued, withdrawn, shutGates, historyEnded } = world(undefined, { gated: true });
+    // A gate that lapsed before the add ran: the add went through.
+    const refused = pendingAdmission(shutGates, "refuse, gate lapsed");
+    const first = failureOf(service.submit(submission({ admit: refused.admit })));
+    await turn();
+    refused.answer();
+    expect((await first).code).toBe("rate_limited");
+
+    const failed = pendingAdmission(shutGates, "fail");
+    const second = failureOf(service.submit(submission({ requestId: "req_000000000000000000000002", admit: failed.admit })));
+    await turn();
+    failed.answer();
+    expect((await second).code).toBe("service_unavailable");
+
+    expect(enqueued.map((payload) => payload.requestId)).toEqual(["req_000000000000000000000001", "req_000000000000000000000002"]);
+    expect(withdrawn).toEqual(["req_000000000000000000000001", "req_000000000000000000000002"]);
+    expect(historyEnded).toHaveLength(0);
+  });
+
+  it("adds without a gate when no limit applies: the admission answers at once", async () => {
+    const { service, enqueued, shutGates } = world(undefined, { gated: true });
+    const admission = pendingAdmission(shutGates, "admit");
+    const outcome = service.submit(submission({ admit: admission.admit, admissionChecksLimits: false }));
+    await turn();
+    expect(admission.gates).toEqual([undefined]);
+    expect(enqueued).toHaveLength(0);
+    admission.answer();
+    expect(await outcome).toMatchObject({ status: "done" });
+  });
+
+  it("keeps admission first for work that needs its answer before the add: retained work and edits", async () => {
+    const { service, enqueued, shutGates } = world(undefined, { gated: true });
+    for (const overrides of [
+      { prefer: { respondAsync: true } },
+      { idempotencyKey: "k9" },
+      { storeInputs: async () => ({ images: [{ key: "in/0.png", contentType: "image/png" }] }) as never },
+    ] satisfies Array<Parameters<typeof submission>[0]>) {
+      const admission = pendingAdmission(shutGates, "admit");
+      const before = enqueued.length;
+      const outcome = service.submit(submission({ requestId: `req_00000000000000000000000${before + 3}`, ...overrides, admit: admission.admit }));
+      await turn();
+      expect(enqueued).toHaveLength(before);
+      expect(admission.gates).toEqual([undefined]);
+      admission.answer();
+      await outcome;
+      expect(enqueued).toHaveLength(before + 1);
+    }
+  });
+});
+

@@ -14,6 +14,7 @@ import {
   type ModelCard,
   type ResponseFormat,
 } from "@imagegen/shared";
+import type { AdmissionGate } from "../rate-limit.js";
 import type { CompletionHub, JobOutcome } from "./completion-hub.js";
 import type { GenerationJobQueue, QueuedJobRef } from "./job-queue.js";
 import type { HistoryRecorder } from "./history-recorder.js";
@@ -34,9 +35,12 @@ export interface GenerationSubmission {
   /**
    * Charges the request against the rate limits; throws 429 when refused.
    * Called only for new work: a replay of an Idempotency-Key creates none
-   * and is not charged.
+   * and is not charged. With a `gate`, the check is on its way to Redis
+   * when this returns and a refusal also sets the gate.
    */
-  admit: () => Promise<void>;
+  admit: (gate?: AdmissionGate) => Promise<void>;
+  /** Whether `admit` checks any limit; with none it answers at once, and there is no round trip to share. */
+  admissionChecksLimits: boolean;
   /**
    * For an edit: puts its inputs into storage under the job's id, once the
    * request is admitted (a refused or replayed edit stores nothing).
@@ -85,6 +89,22 @@ const CLAIMED_JOB_POLL_MS = 50;
 /** Time past the job's deadline we keep waiting, for the worker's own reply to arrive. */
 const DEADLINE_GRACE_MS = 2000;
 
+/** The gate a plain synchronous call's add goes behind, and its admission, already sent. */
+interface GatedAdmission {
+  gate: AdmissionGate;
+  admitted: Promise<void>;
+}
+
+/**
+ * An admission that refused or failed, on its way out of the synchronous
+ * path: the request never became work, so it leaves no history.
+ */
+class NotAdmitted extends Error {
+  constructor(readonly reason: unknown) {
+    super("not admitted");
+  }
+}
+
 function parseResult(value: unknown): GenerateImageResult {
   const parsed = generateImageResultSchema.safeParse(value);
   if (!parsed.success) throw new ServiceError("internal_error", "The worker returned a result this API cannot read.");
@@ -92,9 +112,9 @@ function parseResult(value: unknown): GenerateImageResult {
 }
 
 export function createGenerationService(deps: GenerationServiceDeps): GenerationService {
-  async function enqueue(payload: GenerateImagePayload, log: Logger): Promise<void> {
+  async function enqueue(payload: GenerateImagePayload, log: Logger, gate?: AdmissionGate): Promise<{ added: boolean }> {
     try {
-      await deps.queue.enqueue(payload);
+      return await deps.queue.enqueue(payload, gate);
     } catch (error) {
       log.error({ err: error }, "could not enqueue generation");
       throw new ServiceError("service_unavailable", "The job queue is unavailable. Retry with backoff.", { cause: error });
@@ -103,19 +123,21 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
 
   /**
    * Listens for the job's end, then enqueues it (in that order, so a quick
-   * end is not missed), and waits at most `waitMs`.
+   * end is not missed), and waits at most `waitMs`. `gated`: the request's
+   * admission is already on its way, and the add goes right behind it
+   * without waiting for its answer; a refusal or a failed check is thrown
+   * as NotAdmitted, and a job the add slipped in regardless is withdrawn.
    */
-  async function enqueueAndWait(payload: GenerateImagePayload, waitMs: number, clientGone: AbortSignal, log: Logger): Promise<JobOutcome> {
+  async function enqueueAndWait(payload: GenerateImagePayload, waitMs: number, clientGone: AbortSignal, log: Logger, gated?: GatedAdmission): Promise<JobOutcome> {
     const enqueueFailed = new AbortController();
     const outcome = deps.hub.wait(payload.requestId, waitMs, AbortSignal.any([clientGone, enqueueFailed.signal]));
-    try {
-      await enqueue(payload, log);
-    } catch (error) {
-      enqueueFailed.abort();
-      await outcome;
-      throw error;
-    }
-    return outcome;
+    const [admission, enqueued] = await Promise.allSettled([gated?.admitted, enqueue(payload, log, gated?.gate)]);
+    if (admission.status === "fulfilled" && enqueued.status === "fulfilled") return outcome;
+    enqueueFailed.abort();
+    await outcome;
+    if (admission.status === "fulfilled") throw (enqueued as PromiseRejectedResult).reason;
+    if (enqueued.status === "fulfilled" && enqueued.value.added) await withdraw(payload, log);
+    throw new NotAdmitted(admission.reason);
   }
 
   /** The retained outcome: the record is the last word whatever the events said. */
@@ -137,9 +159,9 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
   }
 
   /** A plain synchronous call: enqueue, wait until the deadline, withdraw the job if nobody will collect it. */
-  async function runSync(payload: GenerateImagePayload, clientGone: AbortSignal, log: Logger): Promise<GenerateImageResult> {
+  async function runSync(payload: GenerateImagePayload, clientGone: AbortSignal, log: Logger, gated: GatedAdmission | undefined): Promise<GenerateImageResult> {
     const waitMs = Math.max(0, payload.deadlineAt - Date.now()) + DEADLINE_GRACE_MS;
-    const result = await enqueueAndWait(payload, waitMs, clientGone, log);
+    const result = await enqueueAndWait(payload, waitMs, clientGone, log, gated);
     switch (result.status) {
       case "completed":
         return parseResult(result.returnValue);
@@ -216,14 +238,20 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         const { replayOf } = await deps.idempotency.claim(submission.workspaceId, idempotencyKey, submission.idempotencyBody, jobId);
         if (replayOf) return replay(submission, replayOf);
       }
+      // A plain synchronous call's admission and add share one round trip
+      // when the queue offers a gate: nothing between them needs the answer.
+      const gate = !retain && submission.admissionChecksLimits && submission.storeInputs === undefined ? deps.queue.admissionGate?.(jobId) : undefined;
+      const gated = gate && { gate, admitted: submission.admit(gate) };
       let edit: GenerateImagePayload["edit"];
-      try {
-        await submission.admit();
-        edit = await submission.storeInputs?.(jobId);
-      } catch (error) {
-        // Refused (or unstorable) work must not leave its key claimed: the retry is the first real request.
-        if (idempotencyKey !== undefined) await deps.idempotency.release(submission.workspaceId, idempotencyKey, jobId).catch(() => {});
-        throw error;
+      if (!gated) {
+        try {
+          await submission.admit();
+          edit = await submission.storeInputs?.(jobId);
+        } catch (error) {
+          // Refused (or unstorable) work must not leave its key claimed: the retry is the first real request.
+          if (idempotencyKey !== undefined) await deps.idempotency.release(submission.workspaceId, idempotencyKey, jobId).catch(() => {});
+          throw error;
+        }
       }
 
       const payload: GenerateImagePayload = {
@@ -246,8 +274,9 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         const createdAtMs = Date.now();
         let result: GenerateImageResult;
         try {
-          result = await runSync(payload, submission.clientGone, jobLog);
+          result = await runSync(payload, submission.clientGone, jobLog, gated);
         } catch (error) {
+          if (error instanceof NotAdmitted) throw error.reason;
           deps.history?.syncEnded(submission, createdAtMs, { error });
           throw error;
         }

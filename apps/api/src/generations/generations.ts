@@ -70,6 +70,9 @@ export function createGenerations(deps: {
         : { fairShare: undefined, dispatcher: undefined }),
     },
     queues.fairShare,
+    // Admission may send the add right behind its script only if both go out
+    // on one connection to one server, so Redis runs them in that order.
+    { gated: !redis.isCluster && queues.producer === redis && deps.rateLimiter.connection === redis },
   );
   const jobs = createGenerationJobs({
     records,

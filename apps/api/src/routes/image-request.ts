@@ -1,6 +1,6 @@
 import { ServiceError, wantsStream, type ModelCard } from "@imagegen/shared";
 import type { Principal } from "../auth/authenticator.js";
-import type { RateLimiter } from "../rate-limit.js";
+import type { AdmissionGate, RateLimiter } from "../rate-limit.js";
 import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
@@ -36,9 +36,9 @@ const SLOT_LEASE_MARGIN_MS = 10_000;
  * the answer either way. The concurrency slot frees on "close", which fires
  * after the response and when the caller hangs up.
  */
-function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): () => Promise<void> {
-  return async () => {
-    const admitted = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS });
+function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): (gate?: AdmissionGate) => Promise<void> {
+  return async (gate) => {
+    const admitted = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS, gate });
     res.set(admitted.headers);
     if (!admitted.admitted) throw admitted.error;
     res.on("close", admitted.release);
@@ -94,7 +94,7 @@ export function checkStreamPreferences(streaming: boolean, prefer: Preferences):
 }
 
 /** What a route knows of a request; the rest of the submission comes from the request's own context. */
-export type RouteSubmission = Omit<GenerationSubmission, "workspaceId" | "requestId" | "admit" | "clientGone" | "log">;
+export type RouteSubmission = Omit<GenerationSubmission, "workspaceId" | "requestId" | "admit" | "admissionChecksLimits" | "clientGone" | "log">;
 
 /**
  * Submits the request, charged to the caller's workspace and key and
@@ -114,6 +114,7 @@ export async function submitAndAnswer(
     workspaceId: principal.workspaceId,
     requestId: res.locals.requestId,
     admit: admission(res, deps.rateLimiter, principal, parts.request.n, parts.card),
+    admissionChecksLimits: deps.rateLimiter.limits(principal),
     clientGone: clientGoneSignal(res),
     log: res.locals.log,
   };

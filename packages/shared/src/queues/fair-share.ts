@@ -310,20 +310,22 @@ export interface FairEnqueueDeps {
  * Adds one job: as usual when nobody waits and there is room, else held in
  * its workspace's lane. The lane entry is written before the job, so a
  * producer that dies in between leaves an entry that dispatchers drop, never
- * a held job that no lane knows.
+ * a held job that no lane knows. Resolves to the id BullMQ reports: the
+ * job's own, or another when a deduplication key stopped the add.
  */
-export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: GenerateImagePayload, opts: JobsOptions): Promise<void> {
+export async function addGenerateJobFairly(deps: FairEnqueueDeps, payload: GenerateImagePayload, opts: JobsOptions): Promise<string | undefined> {
   const admission: Admission = deps.fairShare
     ? await deps.fairShare.admit({ jobId: payload.requestId, workspaceId: payload.workspaceId, kind: payload.kind })
     : { verdict: "direct", counted: false };
   if (admission.verdict === "direct") {
-    await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
+    const job = await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, opts);
     // Not awaited: a lost word lapses by itself (see STARTING_TIMEOUT_MS).
     if (admission.counted) deps.fairShare?.added(payload.requestId).catch(() => undefined);
-    return;
+    return job.id;
   }
-  await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
+  const job = await deps.queue.add(GENERATE_IMAGE_QUEUE, payload, { ...opts, delay: HELD_JOB_DELAY_MS });
   if (admission.verdict === "held-dispatch") deps.dispatcher?.kick();
+  return job.id;
 }
 
 /**
