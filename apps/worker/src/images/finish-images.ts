@@ -1,5 +1,6 @@
 import { ServiceError, type ImageOptions, type ImageUsage, type ImagesResponse } from "@imagegen/shared";
 import type { GeneratedImage } from "../upstreams/upstream.js";
+import { ImageLibraryUnavailableError } from "./sharp.js";
 import { imageSize, transcodeImage } from "./transcode.js";
 
 export type ResponseMetadata = Omit<ImagesResponse, "created" | "data">;
@@ -38,6 +39,7 @@ export async function finishImages(
       }),
     );
   } catch (error) {
+    if (error instanceof ImageLibraryUnavailableError) throw error;
     throw new ServiceError("upstream_invalid_response", "The model returned an image that does not decode.", { cause: error });
   }
   const size = (finished[0] === undefined ? undefined : await imageSize(finished[0].bytes).catch(() => undefined)) ?? requestedSize;

@@ -1,4 +1,4 @@
-import sharp from "sharp";
+import { loadSharp } from "./sharp.js";
 
 /**
  * OpenAI masks mark the area to edit with transparent pixels; A1111's
@@ -6,6 +6,7 @@ import sharp from "sharp";
  * "keep". Converted here once, so each adapter only says which it needs.
  */
 export async function whiteMaskFromTransparent(mask: Buffer): Promise<Buffer> {
+  const sharp = await loadSharp();
   // Alpha 0 (edit) → 255 (white); opaque → black.
   return sharp(mask).ensureAlpha().extractChannel(3).negate({ alpha: false }).png().toBuffer();
 }

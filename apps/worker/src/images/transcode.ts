@@ -1,5 +1,5 @@
 import type { ImageOptions, OutputFormat } from "@imagegen/shared";
-import sharp from "sharp";
+import { loadSharp } from "./sharp.js";
 
 /**
  * Turns what an upstream produced into what the caller asked for
@@ -27,10 +27,12 @@ function canPassThrough(image: EncodedImage, encoding: OutputEncoding): boolean 
 /**
  * Re-encodes one image. Decoding runs on libuv's thread pool (sharp), so the
  * event loop keeps serving other jobs meanwhile. Throws when the bytes do
- * not decode; the caller treats that as the upstream's garbage.
+ * not decode, which the caller treats as the upstream's garbage, or an
+ * ImageLibraryUnavailableError, which is ours.
  */
 export async function transcodeImage(image: EncodedImage, encoding: OutputEncoding): Promise<EncodedImage> {
   if (canPassThrough(image, encoding)) return image;
+  const sharp = await loadSharp();
   let pipeline = sharp(image.bytes, { failOn: "error" });
   // JPEG cannot hold alpha, and "opaque" asks for none: flatten onto white
   // rather than let the encoder drop alpha and show whatever colour the
@@ -63,6 +65,7 @@ export async function imageSize(bytes: Buffer): Promise<string | undefined> {
   if (bytes.length >= 24 && bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.toString("latin1", 12, 16) === "IHDR") {
     return `${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)}`;
   }
+  const sharp = await loadSharp();
   const { width, height } = await sharp(bytes).metadata();
   return width && height ? `${width}x${height}` : undefined;
 }
