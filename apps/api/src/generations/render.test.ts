@@ -7,7 +7,7 @@ import type { GenerateImageResult } from "@imagegen/shared";
 import { createFsImageStore, imageObjectKey, type ImageStore } from "@imagegen/storage";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderImages, sendImages } from "./render.js";
+import { renderImages, sendImages, sendJsonWithImages } from "./render.js";
 
 let dir: string;
 let store: ImageStore;
@@ -43,6 +43,9 @@ beforeAll(async () => {
     const format = req.params.format === "url" ? "url" : "b64_json";
     await sendImages(res, result, format, store, 60);
   });
+  app.get("/job", async (_req, res) => {
+    sendJsonWithImages(res, await polledJob());
+  });
   server = app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -52,6 +55,17 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A polled job as GET /v1/images/generations/{id} shows it: the images nested, text around them. */
+async function polledJob() {
+  return {
+    id: "gen_abc",
+    object: "image.generation.job",
+    status: "succeeded",
+    response: await renderImages(result, "b64_json", store, 60),
+    request: { prompt: 'say "b64_json": here', b64_json: 42 },
+  };
+}
 
 describe("sendImages", () => {
   it("sends b64_json replies byte for byte as res.json would, without stringifying the images", async () => {
@@ -81,5 +95,13 @@ describe("sendImages", () => {
     const reply: unknown = await (await fetch(`${baseUrl}/reply/url`)).json();
     const link = expect.stringMatching(/^http:\/\/127\.0\.0\.1:1\/v1\/images\/files\/images\/.+\?expires=\d+&signature=/);
     expect(reply).toMatchObject({ data: [{ url: link }, { url: link }, { url: link }] });
+  });
+
+  it("writes a polled job's nested images the same way, byte for byte as res.json would", async () => {
+    const reply = await fetch(`${baseUrl}/job`);
+    const body = Buffer.from(await reply.arrayBuffer());
+    const expected = Buffer.from(JSON.stringify(await polledJob()), "utf8");
+    expect(reply.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(body.equals(expected)).toBe(true);
   });
 });

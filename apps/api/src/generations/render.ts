@@ -32,38 +32,51 @@ export async function renderImages(
 
 /**
  * Answers with the images: the very bytes `res.json(await renderImages(…))`
- * would send. For `b64_json` the base64 text goes into the body as it is:
- * through JSON.stringify each image was copied twice more (into the JSON
- * text on V8's heap, where 1.4 MB strings are born in the old generation,
- * then into UTF-8 bytes): 1.8 ms of CPU per 1 MB image against 0.4 ms
- * (bench/README.md, "Large images, continued"). Base64 text needs no JSON escaping,
- * so only the rest of the reply goes through JSON.stringify, with a stand-in
- * for each image that no other value can contain (it carries a random nonce).
+ * would send, written by sendJsonWithImages.
  */
 export async function sendImages(res: Response, result: GenerateImageResult, format: ResponseFormat, store: ImageStore, urlTtlSeconds: number): Promise<void> {
-  const response = await renderImages(result, format, store, urlTtlSeconds);
-  if (format === "url") {
-    res.json(response);
+  sendJsonWithImages(res, await renderImages(result, format, store, urlTtlSeconds));
+}
+
+/**
+ * Sends `value` as JSON, the very bytes `res.json(value)` would send, with
+ * each `b64_json` string (base64 we made from stored bytes) written into the
+ * body as it is. Through JSON.stringify each image was copied twice more
+ * (into the JSON text on V8's heap, where 1.4 MB strings are born in the old
+ * generation, then into UTF-8 bytes): 1.8 ms of CPU per 1 MB image against
+ * 0.4 ms (bench/README.md, "Large images, continued"). Base64 text needs no
+ * JSON escaping, so only the rest goes through JSON.stringify, with a
+ * stand-in for each image that no other value can contain (it carries a
+ * random nonce).
+ */
+export function sendJsonWithImages(res: Response, value: unknown): void {
+  const nonce = randomBytes(12).toString("hex");
+  const base64: string[] = [];
+  // Each stand-in takes its image's place (and key order) in the reply; the replacer meets them in text order.
+  const text = JSON.stringify(value, (key, item: unknown) => {
+    if (key !== "b64_json" || typeof item !== "string") return item;
+    base64.push(item);
+    return `b64-${nonce}-${base64.length - 1}`;
+  });
+  const json = "application/json; charset=utf-8";
+  if (base64.length === 0) {
+    res.type(json).send(text);
     return;
   }
-  const nonce = randomBytes(12).toString("hex");
-  const base64 = response.data.map((item) => item.b64_json ?? "");
-  const standIns = base64.map((_, index) => `b64-${nonce}-${index}`);
-  // Each stand-in takes its image's place (and key order) in the reply.
-  const text = JSON.stringify({ ...response, data: response.data.map((item, index) => ({ ...item, b64_json: standIns[index]! })) });
 
   // The reply as pieces: JSON text, an image's base64, JSON text, …
   const pieces: Array<{ text: string; encoding: "utf8" | "latin1" }> = [];
   let from = 0;
-  standIns.forEach((standIn, index) => {
+  base64.forEach((image, index) => {
+    const standIn = `"b64-${nonce}-${index}"`;
     const at = text.indexOf(standIn, from);
-    pieces.push({ text: text.slice(from, at), encoding: "utf8" }, { text: base64[index]!, encoding: "latin1" });
-    from = at + standIn.length;
+    pieces.push({ text: `${text.slice(from, at)}"`, encoding: "utf8" }, { text: image, encoding: "latin1" });
+    from = at + standIn.length - 1;
   });
   pieces.push({ text: text.slice(from), encoding: "utf8" });
 
   const body = Buffer.allocUnsafe(pieces.reduce((bytes, piece) => bytes + Buffer.byteLength(piece.text, piece.encoding), 0));
   let at = 0;
   for (const piece of pieces) at += body.write(piece.text, at, piece.encoding);
-  res.type("application/json; charset=utf-8").send(body);
+  res.type(json).send(body);
 }

@@ -1,6 +1,7 @@
 import { parseImageGenerationRequest, parseOrInvalid, wantsStream } from "@imagegen/shared";
 import { Router, json } from "express";
 import { parsePrefer } from "../generations/prefer.js";
+import { sendJsonWithImages } from "../generations/render.js";
 import type { JobList } from "../generations/job-list.js";
 import { principalOf } from "../middleware/locals.js";
 import {
@@ -53,7 +54,8 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
   router.get("/v1/images/generations/:id", async (req, res) => {
     const principal = principalOf(res);
     const job = await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId));
-    res.json(await deps.jobList.withRequest(job, principal.workspaceId));
+    // A finished b64_json job carries its images: written as they are, like the synchronous reply.
+    sendJsonWithImages(res, await deps.jobList.withRequest(job, principal.workspaceId));
   });
 
   router.post("/v1/images/generations/:id/cancel", async (req, res) => {
