@@ -9,6 +9,7 @@ const sourceAliases = {
   "@imagegen/shared": fromRoot("./packages/shared/src/index.ts"),
   "@imagegen/storage": fromRoot("./packages/storage/src/index.ts"),
   "@imagegen/simulator": fromRoot("./apps/simulator/src/index.ts"),
+  "@imagegen/local-services/testing": fromRoot("./packages/local-services/src/testing.ts"),
   "@imagegen/local-services": fromRoot("./packages/local-services/src/index.ts"),
 };
 

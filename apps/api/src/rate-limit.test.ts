@@ -1,25 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRateLimiter, type LimitSubject } from "./rate-limit.js";
 
 let redis: Redis;
-let dataDir: string;
 let prefixCounter = 0;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "api-rate-limit-"));
-  const server = await startRedisServer({ dataDir });
-  redis = new Redis(server.url);
+const scratch = useScratchRedis("api-rate-limit");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 function limiter(options: { defaultRequestsPerMinute?: number; nowMs?: () => number } = {}) {
   const refusals: string[] = [];

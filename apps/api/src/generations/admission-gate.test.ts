@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { createFairShare, GENERATE_IMAGE_QUEUE, queuePrefix, type GenerateImagePayload } from "@imagegen/shared";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRateLimiter, type LimitSubject } from "../rate-limit.js";
 import { bullGenerationJobQueue } from "./job-queue.js";
 
@@ -15,21 +12,16 @@ import { bullGenerationJobQueue } from "./job-queue.js";
 // key lives or what an existing one does to an add.
 
 let redis: Redis;
-let dataDir: string;
 let prefixCounter = 0;
-const cleanups: Array<() => Promise<unknown>> = [];
+const queues: Queue[] = [];
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "api-admission-gate-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+const scratch = useScratchRedis("api-admission-gate");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
 afterAll(async () => {
+  await Promise.all(queues.map((queue) => queue.close()));
   redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 function payload(requestId: string): GenerateImagePayload {
@@ -51,7 +43,7 @@ function payload(requestId: string): GenerateImagePayload {
 function setup(fairSharing: boolean) {
   const prefix = `gate${++prefixCounter}`;
   const queue = new Queue(GENERATE_IMAGE_QUEUE, { connection: redis, prefix: queuePrefix(prefix, GENERATE_IMAGE_QUEUE) });
-  cleanups.push(() => queue.close());
+  queues.push(queue);
   // A clock a second on at every read: each add asks the fair-share script, one more round trip between admission and add.
   let ms = 0;
   const fairShare = createFairShare({ redis, queue, now: () => (ms += 1000) });

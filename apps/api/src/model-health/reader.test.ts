@@ -1,26 +1,18 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { createModelCatalog, modelCardSchema, workspaceKeys, type ModelHealthReport } from "@imagegen/shared";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModelHealthReader } from "./reader.js";
 
 let redis: Redis;
-let dataDir: string;
 let prefixCounter = 0;
 const NOW = 1_800_000_000_000;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "api-model-health-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
+const scratch = useScratchRedis("api-model-health");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 const card = (id: string) => modelCardSchema.parse({ id, sizes: ["256x256"], upstreams: [{ name: `${id}-gpu`, protocol: "openai", base_url: "http://127.0.0.1:1" }] });
 const catalog = createModelCatalog([card("alpha"), card("beta"), card("gamma")]);

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { recordKeys, workspaceKeys } from "@imagegen/shared";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,16 +6,11 @@ import { createWorkspaceStore } from "../workspaces/store.js";
 import { migrateKeyLayout, taggedKeyName } from "./migrate-key-layout.js";
 
 let redis: Redis;
-let dataDir: string;
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "api-migrate-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
+const scratch = useScratchRedis("api-migrate");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 describe("migrate key-layout", () => {
   it("maps every old record key to the tagged key the service now reads", () => {

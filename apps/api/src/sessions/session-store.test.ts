@@ -1,23 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionStore } from "./session-store.js";
 
 let redis: Redis;
-let dataDir: string;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "api-sessions-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
+const scratch = useScratchRedis("api-sessions");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 const identity = { workspace_id: "acme", role: "admin" as const, key_prefix: "igk_abcdefghijkl", minted_key_id: "abcdefghijkl", key_digest: "a".repeat(64) };
 

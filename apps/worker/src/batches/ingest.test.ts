@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import {
   batchLineRequestId,
   createBatchRecords,
@@ -36,14 +36,13 @@ let connection: RedisClient;
 let dataDir: string;
 let prefixCounter = 0;
 
+const scratch = useScratchRedis("batch-ingest");
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "batch-ingest-"));
-  const server = await startRedisServer({ dataDir: join(dataDir, "redis") });
-  connection = createRedisConnection(server.url, "consumer");
-}, 30_000);
+  connection = createRedisConnection(scratch.url, "consumer");
+});
 afterAll(async () => {
   connection.disconnect();
-  await stopAll();
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import {
   createBatchRecords,
   createGenerationRecords,
@@ -21,7 +18,6 @@ import { withOutcomeRecording } from "./record-outcome.js";
 
 /** Real generation records in a real redis-server; the generation itself is a stand-in. */
 let connection: RedisClient;
-let dataDir: string;
 let queue: Queue;
 const prefix = "record-outcome-test";
 const log = createLogger({ name: "test", level: "silent" });
@@ -31,17 +27,14 @@ const webhooks: WebhookEmitter = {
   batchEnded: async (id, type) => void ended.push(`${id} ${type}`),
 };
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "record-outcome-"));
-  const server = await startRedisServer({ dataDir });
-  connection = createRedisConnection(server.url, "consumer");
+const scratch = useScratchRedis("record-outcome");
+beforeAll(() => {
+  connection = createRedisConnection(scratch.url, "consumer");
   queue = new Queue("record-outcome", { connection, prefix });
-}, 30_000);
+});
 afterAll(async () => {
   await queue.close();
   connection.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 const generations = () => createGenerationRecords(connection, prefix);

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { createLogger, createRedisConnection, queuePrefix, type RedisClient } from "@imagegen/shared";
 import { DelayedError, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -10,20 +7,14 @@ import { createWorkerRegistry } from "./worker-registry.js";
 
 /** Against a real redis-server: BullMQ's own scripts decide what ran and how it ended. */
 let connection: RedisClient;
-let dataDir: string;
 const prefix = "registry-test";
 const log = createLogger({ name: "test", level: "silent" });
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "worker-registry-"));
-  const server = await startRedisServer({ dataDir });
-  connection = createRedisConnection(server.url, "consumer");
-}, 30_000);
-afterAll(async () => {
-  connection.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
+const scratch = useScratchRedis("worker-registry");
+beforeAll(() => {
+  connection = createRedisConnection(scratch.url, "consumer");
 });
+afterAll(() => connection.disconnect());
 
 async function jobCounts(metrics: ReturnType<typeof createWorkerMetrics>) {
   const counts: Record<string, number> = {};

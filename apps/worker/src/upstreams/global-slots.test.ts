@@ -1,36 +1,26 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { createLogger, createRedisConnection, parseModelCatalog, type RedisClient, type UpstreamSpec } from "@imagegen/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "../metrics.js";
 import { createGlobalSlots, type GlobalSlots } from "./global-slots.js";
 import { createUpstreamRouter } from "./router.js";
 import type { ImageUpstream } from "./upstream.js";
 
 const log = createLogger({ name: "test", level: "silent" });
-let redisUrl: string;
-let dataDir: string;
 const connections: RedisClient[] = [];
 const slotSets: GlobalSlots[] = [];
 let prefixCounter = 0;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "worker-global-slots-"));
-  redisUrl = (await startRedisServer({ dataDir })).url;
-});
+const scratch = useScratchRedis("worker-global-slots");
 afterAll(async () => {
   await Promise.all(slotSets.map((slots) => slots.close()));
   for (const connection of connections) connection.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 /** What one worker process holds: its own connections to the shared Redis. */
 function workerSlots(prefix: string, leaseMs = 15_000): GlobalSlots {
-  const redis = createRedisConnection(redisUrl, "consumer");
-  const subscriber = createRedisConnection(redisUrl, "consumer");
+  const redis = createRedisConnection(scratch.url, "consumer");
+  const subscriber = createRedisConnection(scratch.url, "consumer");
   connections.push(redis, subscriber);
   const slots = createGlobalSlots({ redis, subscriber, prefix, leaseMs, log });
   slotSets.push(slots);

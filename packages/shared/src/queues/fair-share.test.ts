@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -20,25 +17,18 @@ import { GENERATE_IMAGE_QUEUE, generateImageJobOptions, JOB_PRIORITY, type Gener
 import { queuePrefix } from "./prefix.js";
 
 const log = createLogger({ name: "test", level: "silent" });
-let redisUrl: string;
 let redis: Redis;
-let dataDir: string;
 let prefixCounter = 0;
 const cleanups: Array<() => Promise<unknown>> = [];
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "shared-fair-share-"));
-  redisUrl = (await startRedisServer({ dataDir })).url;
-  redis = new Redis(redisUrl);
+const scratch = useScratchRedis("shared-fair-share");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 function payload(workspaceId: string, kind: JobKind, requestId: string): GenerateImagePayload {
   return {
@@ -104,7 +94,7 @@ function startConsumer(queue: Queue, fairShare: FairShare, concurrency: number, 
       started.push(job.data.requestId);
       await new Promise((resolve) => setTimeout(resolve, workMs));
     },
-    { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix: queue.opts.prefix!, concurrency },
+    { connection: new Redis(scratch.url, { maxRetriesPerRequest: null }), prefix: queue.opts.prefix!, concurrency },
   );
   worker.on("completed", () => dispatcher.kick());
   worker.on("failed", () => dispatcher.kick());
@@ -383,7 +373,7 @@ describe("fair share", () => {
   it("says on its channel when the first workspace starts holding work, and only then", async () => {
     const { queue, fairShare, addMany } = setup();
     const keys = fairShareKeys(queue.opts.prefix!);
-    const subscriber = new Redis(redisUrl);
+    const subscriber = new Redis(scratch.url);
     cleanups.push(async () => subscriber.disconnect());
     const words: string[] = [];
     subscriber.on("message", (channel: string) => words.push(channel));

@@ -1,27 +1,19 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordKeys, workspaceKeys } from "../redis-keys.js";
 import { createGenerationHistory, type GenerationSummary } from "./generation-history.js";
 
 let redis: Redis;
-let dataDir: string;
 let prefixCounter = 0;
 const DAY = "2026-12-01";
 const NOW = Date.parse(`${DAY}T12:00:00Z`);
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "shared-history-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
+const scratch = useScratchRedis("shared-history");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 function summary(id: string, fields: Partial<GenerationSummary> = {}): GenerationSummary {
   return {

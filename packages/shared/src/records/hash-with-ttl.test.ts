@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECORD_RETENTION_SECONDS } from "../redis-keys.js";
@@ -10,17 +7,12 @@ import { createGenerationRecords } from "./generation-records.js";
 import { writeHashWithTtl } from "./hash-with-ttl.js";
 
 let redis: Redis;
-let dataDir: string;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "shared-hash-ttl-"));
-  redis = new Redis((await startRedisServer({ dataDir })).url);
+const scratch = useScratchRedis("shared-hash-ttl");
+beforeAll(() => {
+  redis = new Redis(scratch.url);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await stopAll();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => redis.disconnect());
 
 describe("records written with their retention", () => {
   it("writes the defined fields and the expiry in one step", async () => {
