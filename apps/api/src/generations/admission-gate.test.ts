@@ -72,6 +72,9 @@ describe.each([
     expect(admitted.admission.admitted).toBe(true);
     expect(admitted.enqueued).toEqual({ added: true });
     expect(await queue.getJob("req-admitted")).toMatchObject({ id: "req-admitted" });
+    // Redis keeps nothing per admitted request: BullMQ's key for the job lapses at once.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await redis.exists(admitted.gate.key)).toBe(0);
 
     const refused = await submit("req-refused");
     expect(refused.admission.admitted).toBe(false);

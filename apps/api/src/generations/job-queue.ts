@@ -42,8 +42,15 @@ export interface GenerationJobQueue {
  * How long a refusal keeps the gate shut. The add it stops is sent within
  * microseconds of the admission; this only has to outlast a stalled event
  * loop, and a refused job the add still slipped in is withdrawn anyway.
+ * Short, so that a storm of refusals holds little memory in Redis.
  */
-const GATE_TTL_MS = 60_000;
+const GATE_TTL_MS = 10_000;
+
+/**
+ * How long BullMQ keeps the deduplication key of a job it did add. We need
+ * none (request ids are unique): only the key a refusal sets matters.
+ */
+const ADDED_KEY_TTL_MS = 1;
 
 /**
  * The queue with fair sharing between workspaces when `fair.fairShare` is set
@@ -57,7 +64,7 @@ export function bullGenerationJobQueue(fair: FairEnqueueDeps, lanes: Pick<FairSh
     async enqueue(payload, gate) {
       const opts = generateImageJobOptions(payload);
       // BullMQ's deduplication: the add runs `SET key id PX ttl NX` and adds nothing when the key holds another value.
-      const gated = gate === undefined ? opts : { ...opts, deduplication: { id: payload.requestId, ttl: gate.ttlMs } };
+      const gated = gate === undefined ? opts : { ...opts, deduplication: { id: payload.requestId, ttl: ADDED_KEY_TTL_MS } };
       const id = await addGenerateJobFairly(fair, payload, gated);
       return { added: id === payload.requestId };
     },
