@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -62,5 +62,67 @@ describe("filesystem image store", () => {
     expect(verifyImageSignature(secret, key, expires, signature, now + 61)).toBe("expired");
     expect(verifyImageSignature("x".repeat(32), key, expires, signature, now)).toBe("invalid");
     expect(verifyImageSignature(secret, key.replace("-0.", "-1."), expires, signature, now)).toBe("invalid");
+  });
+});
+
+describe("filesystem image store: files made ahead of time", () => {
+  const spareDir = (rootDir: string) => join(rootDir, ".spare");
+  const sparesIn = (rootDir: string) => {
+    try {
+      return readdirSync(spareDir(rootDir));
+    } catch {
+      return [];
+    }
+  };
+  async function until(condition: () => boolean): Promise<void> {
+    for (let tries = 0; !condition(); tries++) {
+      if (tries > 500) throw new Error("condition never met");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const imageKey = (requestId: string) => imageObjectKey({ workspaceId: "ws1", requestId, index: 0, createdAt: new Date(nowMs), contentType: "image/png" });
+
+  it("writes an image into a file made ahead of time and renames it into place", async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
+    const spareStore = createFsImageStore({ rootDir });
+    // The first write has none ready: it writes directly and asks for spares.
+    await spareStore.put(imageKey("req_a"), Buffer.from("first"), "image/png");
+    await until(() => sparesIn(rootDir).length >= 32);
+    const spareInodes = new Set(sparesIn(rootDir).map((name) => statSync(join(spareDir(rootDir), name)).ino));
+
+    const bytes = Buffer.alloc(200_000, 7);
+    await spareStore.put(imageKey("req_b"), bytes, "image/png");
+    expect((await spareStore.get(imageKey("req_b"))).equals(bytes)).toBe(true);
+    expect(spareInodes.has(statSync(join(rootDir, imageKey("req_b"))).ino)).toBe(true);
+    // A re-run of the same job replaces the file whole.
+    await spareStore.put(imageKey("req_b"), Buffer.from("again"), "image/png");
+    expect((await spareStore.get(imageKey("req_b"))).toString()).toBe("again");
+    rmSync(rootDir, { recursive: true, force: true });
+  });
+
+  it("writes directly when its spare files were removed under it", async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
+    const spareStore = createFsImageStore({ rootDir });
+    await spareStore.put(imageKey("req_a"), Buffer.from("first"), "image/png");
+    await until(() => sparesIn(rootDir).length >= 32);
+    rmSync(spareDir(rootDir), { recursive: true, force: true });
+    await spareStore.put(imageKey("req_c"), Buffer.from("still stored"), "image/png");
+    expect((await spareStore.get(imageKey("req_c"))).toString()).toBe("still stored");
+    rmSync(rootDir, { recursive: true, force: true });
+  });
+
+  it("removes spare files a dead process left an hour ago, and keeps recent ones", async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
+    mkdirSync(spareDir(rootDir));
+    const abandoned = join(spareDir(rootDir), "1-dead-process-spare");
+    const recent = join(spareDir(rootDir), "2-other-live-process-spare");
+    writeFileSync(abandoned, "");
+    writeFileSync(recent, "");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+    await createFsImageStore({ rootDir }).put(imageKey("req_a"), Buffer.from("x"), "image/png");
+    await until(() => !sparesIn(rootDir).includes("1-dead-process-spare"));
+    expect(sparesIn(rootDir)).toContain("2-other-live-process-spare");
+    rmSync(rootDir, { recursive: true, force: true });
   });
 });
