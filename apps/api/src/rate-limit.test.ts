@@ -123,11 +123,11 @@ describe("rate limits in Redis", () => {
   });
 
   it("says whether admission checks anything, so a request without limits skips Redis", async () => {
-    expect(limiter().instance.limits(subject({}))).toBe(false);
-    expect(limiter().instance.limits(subject({ requests_per_minute: 0, concurrent_generations: 0 }))).toBe(false);
-    expect(limiter({ defaultRequestsPerMinute: 60 }).instance.limits(subject({}))).toBe(true);
-    expect(limiter().instance.limits(subject({}, { concurrent_generations: 2 }))).toBe(true);
-    expect(limiter().instance.limits(subject({ images_per_day: 100 }))).toBe(true);
+    expect(limiter().instance.appliesTo(subject({}))).toBe(false);
+    expect(limiter().instance.appliesTo(subject({ requests_per_minute: 0, concurrent_generations: 0 }))).toBe(false);
+    expect(limiter({ defaultRequestsPerMinute: 60 }).instance.appliesTo(subject({}))).toBe(true);
+    expect(limiter().instance.appliesTo(subject({}, { concurrent_generations: 2 }))).toBe(true);
+    expect(limiter().instance.appliesTo(subject({ images_per_day: 100 }))).toBe(true);
   });
 
   it("refuses, with a clear message, a request larger than the limit itself", async () => {

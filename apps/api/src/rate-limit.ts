@@ -200,7 +200,7 @@ export function createRateLimiter(deps: RateLimiterDeps) {
     /** The connection every check goes out on, in the order sent. */
     connection: deps.redis,
     /** Whether `admit` checks anything for this subject; with no limit set it answers at once, without Redis. */
-    limits(subject: LimitSubject): boolean {
+    appliesTo(subject: LimitSubject): boolean {
       return inFlightChecks(subject).length > 0 || counterChecks(subject, now(), { requests: 1, images: 1, dailyImages: 1 }).length > 0;
     },
     /**

@@ -114,7 +114,7 @@ export async function submitAndAnswer(
     workspaceId: principal.workspaceId,
     requestId: res.locals.requestId,
     admit: admission(res, deps.rateLimiter, principal, parts.request.n, parts.card),
-    admissionChecksLimits: deps.rateLimiter.limits(principal),
+    admissionChecksLimits: deps.rateLimiter.appliesTo(principal),
     clientGone: clientGoneSignal(res),
     log: res.locals.log,
   };
