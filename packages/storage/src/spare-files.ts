@@ -38,13 +38,16 @@ export interface SpareFiles {
  * The rename also makes a file appear whole. `dir` must be on the same
  * filesystem as the paths filled (a rename cannot cross filesystems: that
  * write then falls back). Spares are named by this process, and it uses
- * only its own, so processes sharing `dir` never take each other's.
+ * only its own, so processes sharing `dir` never take each other's; ones
+ * an hour old that are not its own are removed, at its first refill and
+ * hourly after.
  */
-export function createSpareFiles(dir: string): SpareFiles {
+export function createSpareFiles(dir: string, options: { now?: () => number } = {}): SpareFiles {
+  const now = options.now ?? Date.now;
   const ready: string[] = [];
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   let refilling = false;
-  let swept = false;
+  let sweptAtMs: number | undefined;
 
   async function makeOne(): Promise<void> {
     const path = join(dir, `${owner}-${randomUUID()}`);
@@ -54,12 +57,12 @@ export function createSpareFiles(dir: string): SpareFiles {
   }
 
   async function sweepAbandoned(): Promise<void> {
-    const now = Date.now();
+    const nowMs = now();
     for (const name of await readdir(dir)) {
       if (name.startsWith(owner)) continue;
       const path = join(dir, name);
       const info = await stat(path).catch(() => undefined);
-      if (info && now - info.mtimeMs > ABANDONED_AFTER_MS) await unlink(path).catch(() => {});
+      if (info && nowMs - info.mtimeMs > ABANDONED_AFTER_MS) await unlink(path).catch(() => {});
     }
   }
 
@@ -69,8 +72,9 @@ export function createSpareFiles(dir: string): SpareFiles {
     let failed = false;
     try {
       await mkdir(dir, { recursive: true });
-      if (!swept) {
-        swept = true;
+      // At the first refill, then hourly: a process that restarts often leaves no pile behind.
+      if (sweptAtMs === undefined || now() - sweptAtMs > ABANDONED_AFTER_MS) {
+        sweptAtMs = now();
         void sweepAbandoned().catch(() => {});
       }
       for (let made = 0; made < REFILL_BATCH && ready.length < SPARE_TARGET; made += REFILL_PARALLEL) {
