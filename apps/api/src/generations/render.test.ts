@@ -7,7 +7,7 @@ import type { GenerateImageResult } from "@imagegen/shared";
 import { createFsImageStore, imageObjectKey, type ImageStore } from "@imagegen/storage";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderImages, sendImages, sendJsonWithImages } from "./render.js";
+import { imagesOf, renderImages, sendImages, sendJsonWithImages } from "./render.js";
 
 let dir: string;
 let store: ImageStore;
@@ -44,7 +44,8 @@ beforeAll(async () => {
     await sendImages(res, result, format, store, 60);
   });
   app.get("/job", async (_req, res) => {
-    sendJsonWithImages(res, await polledJob());
+    const job = await polledJob();
+    sendJsonWithImages(res, job, imagesOf(job.response));
   });
   server = app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
@@ -63,7 +64,8 @@ async function polledJob() {
     object: "image.generation.job",
     status: "succeeded",
     response: await renderImages(result, "b64_json", store, 60),
-    request: { prompt: 'say "b64_json": here', b64_json: 42 },
+    // Strings under the same key that are not our images: escaped as JSON, never written as they are.
+    request: { prompt: 'say "b64_json": here', b64_json: 42, echo: { b64_json: 'not "ours" \\ — 猫' } },
   };
 }
 

@@ -1,7 +1,7 @@
 import { parseImageGenerationRequest, parseOrInvalid, wantsStream } from "@imagegen/shared";
 import { Router, json } from "express";
 import { parsePrefer } from "../generations/prefer.js";
-import { sendJsonWithImages } from "../generations/render.js";
+import { imagesOf, sendJsonWithImages } from "../generations/render.js";
 import type { JobList } from "../generations/job-list.js";
 import { principalOf } from "../middleware/locals.js";
 import {
@@ -55,7 +55,7 @@ export function imagesGenerationsRouter(deps: ImagesGenerationsDeps): Router {
     const principal = principalOf(res);
     const job = await deps.jobs.describe(await deps.jobs.find(req.params.id, principal.workspaceId));
     // A finished b64_json job carries its images: written as they are, like the synchronous reply.
-    sendJsonWithImages(res, await deps.jobList.withRequest(job, principal.workspaceId));
+    sendJsonWithImages(res, await deps.jobList.withRequest(job, principal.workspaceId), imagesOf(job));
   });
 
   router.post("/v1/images/generations/:id/cancel", async (req, res) => {
