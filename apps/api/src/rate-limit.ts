@@ -1,4 +1,4 @@
-import { ServiceError, workspaceKeys, type LimitName, type LimitUsage, type Limits } from "@imagegen/shared";
+import { LIMIT_NAMES, ServiceError, workspaceKeys, type LimitName, type LimitUsage, type Limits } from "@imagegen/shared";
 import type { RedisClient } from "@imagegen/shared";
 import { rateLimitHeaders, tightest, type WindowState } from "./rate-limit-headers.js";
 import { ADMIT_SCRIPT } from "./rate-limit-script.js";
@@ -201,7 +201,8 @@ export function createRateLimiter(deps: RateLimiterDeps) {
     connection: deps.redis,
     /** Whether `admit` checks anything for this subject; with no limit set it answers at once, without Redis. */
     appliesTo(subject: LimitSubject): boolean {
-      return inFlightChecks(subject).length > 0 || counterChecks(subject, now(), { requests: 1, images: 1, dailyImages: 1 }).length > 0;
+      // Read from the limits alone: building the checks (their keys, the day) is admit's work, once.
+      return scopes(subject).some(({ limits }) => LIMIT_NAMES.some((name) => (limits[name] ?? 0) > 0));
     },
     /**
      * Admits one image generation request of `images` images, or refuses it

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -96,12 +96,8 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
       if (ready.length < REFILL_BELOW) void refill();
       if (spare === undefined) return false;
       try {
-        const fd = openSync(spare, "r+");
-        try {
-          for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-        } finally {
-          closeSync(fd);
-        }
+        // "r+": the spare must exist; a missing one is not created here (that is the cost spares avoid).
+        writeFileSync(spare, bytes, { flag: "r+" });
         renameSync(spare, path);
         return true;
       } catch {
