@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { request } from "node:http";
 import { promisify } from "node:util";
 import { getFreePort, startNodeService, type ServiceProcess } from "@imagegen/local-services";
 import { GENERATE_IMAGE_QUEUE, queuePrefix } from "@imagegen/shared";
@@ -325,6 +326,39 @@ describe("rate limits shared by two replicas", () => {
             .images.generate({ model: "ws-slow", prompt: "after", size: "256x256" })
             .then((result) => result.data?.length, (error: APIError) => error.status),
         { timeout: 10_000, interval: 100 },
+      )
+      .toBe(1);
+  });
+});
+
+describe("callers that hang up while their limits are checked", () => {
+  it("get their concurrency slot back at once, not when its lease ends minutes later", async () => {
+    const workspace = await createWorkspace({ id: "hangups", limits: { concurrent_generations: 1 } });
+    const { key } = await mintKey(workspace);
+    const body = JSON.stringify({ model: "ws-alpha", prompt: "gone", size: "256x256" });
+    const target = new URL(replicas[0]!);
+    const address = newAddress();
+    // Each caller sends its request and hangs up 0-2 ms later: many land while the API waits on Redis for admission.
+    for (let i = 0; i < 60; i++) {
+      const call = request({
+        host: target.hostname,
+        port: target.port,
+        path: "/v1/images/generations",
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-forwarded-for": address },
+      });
+      call.on("error", () => {});
+      call.end(body);
+      await new Promise((done) => setTimeout(done, i % 3));
+      call.destroy();
+    }
+    await expect
+      .poll(
+        () =>
+          client(0, key)
+            .images.generate({ model: "ws-alpha", prompt: "after the hang-ups", size: "256x256" })
+            .then((result) => result.data?.length, (error: APIError) => error.status),
+        { timeout: 5_000, interval: 100 },
       )
       .toBe(1);
   });

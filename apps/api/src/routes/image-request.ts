@@ -5,6 +5,7 @@ import type { WebhookTargetCheck } from "../webhooks/webhook-target.js";
 import type { ImageStore } from "@imagegen/storage";
 import type { Response } from "express";
 import { principalOf } from "../middleware/locals.js";
+import { onResponseClosed } from "../middleware/response-closed.js";
 import type { GenerationSubmission, SubmitOutcome, GenerationService } from "../generations/generation-service.js";
 import type { Preferences } from "../generations/prefer.js";
 import type { PartialRelay } from "../streaming/partial-relay.js";
@@ -33,15 +34,15 @@ const SLOT_LEASE_MARGIN_MS = 10_000;
  * The request's admission, for the service to call when it creates new
  * work (a replay is not charged): takes the workspace's and key's limits
  * for `images` images or throws the refusal; the rate-limit headers go on
- * the answer either way. The concurrency slot frees on "close", which fires
- * after the response and when the caller hangs up.
+ * the answer either way. The concurrency slot frees once the response is
+ * over: sent, or the caller hung up (also while the check was out).
  */
 function admission(res: Response, rateLimiter: RateLimiter, principal: Principal, images: number, card: ModelCard): (gate?: AdmissionGate) => Promise<void> {
   return async (gate) => {
     const admitted = await rateLimiter.admit(principal, { requestId: res.locals.requestId, images, leaseMs: card.timeout_ms + SLOT_LEASE_MARGIN_MS, gate });
     res.set(admitted.headers);
     if (!admitted.admitted) throw admitted.error;
-    res.on("close", admitted.release);
+    onResponseClosed(res, admitted.release);
   };
 }
 
@@ -64,7 +65,7 @@ export function takeWebhookUrl(body: unknown, respondAsync: boolean): { webhookU
 /** Aborts when the caller hangs up before we answered. */
 function clientGoneSignal(res: Response): AbortSignal {
   const controller = new AbortController();
-  res.on("close", () => {
+  onResponseClosed(res, () => {
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;

@@ -5,6 +5,7 @@ import { storeEditInputs } from "../edits/store-inputs.js";
 import { validateEditInputs } from "../edits/validate-inputs.js";
 import { parsePrefer } from "../generations/prefer.js";
 import { principalOf } from "../middleware/locals.js";
+import { onResponseClosed } from "../middleware/response-closed.js";
 import {
   checkStreamPreferences,
   createOutcomeRenderer,
@@ -36,7 +37,7 @@ export function imagesEditsRouter(deps: ImagesEditsDeps): Router {
     const prefer = parsePrefer(req.headers.prefer);
     const upload = await receiveEditUpload(req, { maxImageBytes: deps.maxImageBytes, tmpDir: deps.uploadTmpDir });
     // The spooled copies go once the request is answered or abandoned.
-    res.on("close", () => void upload.discard());
+    onResponseClosed(res, () => void upload.discard());
 
     const { webhookUrl } = takeWebhookUrl(upload.fields, prefer.respondAsync);
     if (webhookUrl !== undefined) await deps.checkWebhookTarget(webhookUrl);
