@@ -136,6 +136,19 @@ async function mintKey(workspace: string, body: Record<string, unknown> = {}): P
   return { id: reply.body.id as string, key: reply.body.key as string };
 }
 
+/** Calls until one is admitted and answered with its image (a freed slot), or fails after `timeoutMs`. */
+async function untilAdmitted(caller: OpenAI, model: string, timeoutMs: number): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        caller.images
+          .generate({ model, prompt: "after", size: "256x256" })
+          .then((result) => result.data?.length, (error: APIError) => error.status),
+      { timeout: timeoutMs, interval: 100 },
+    )
+    .toBe(1);
+}
+
 function client(replica: number, apiKey: string): OpenAI {
   return new OpenAI({ baseURL: `${replicas[replica]}/v1`, apiKey, maxRetries: 0, timeout: 30_000, defaultHeaders: { "x-forwarded-for": newAddress() } });
 }
@@ -319,15 +332,7 @@ describe("rate limits shared by two replicas", () => {
     hangUp.abort();
     expect(await first).toBe("aborted");
     // The aborted request's slot is released when its connection closes, long before its lease (over 3 minutes) ends.
-    await expect
-      .poll(
-        () =>
-          client(1, key)
-            .images.generate({ model: "ws-slow", prompt: "after", size: "256x256" })
-            .then((result) => result.data?.length, (error: APIError) => error.status),
-        { timeout: 10_000, interval: 100 },
-      )
-      .toBe(1);
+    await untilAdmitted(client(1, key), "ws-slow", 10_000);
   });
 });
 
@@ -352,15 +357,7 @@ describe("callers that hang up while their limits are checked", () => {
       await new Promise((done) => setTimeout(done, i % 3));
       call.destroy();
     }
-    await expect
-      .poll(
-        () =>
-          client(0, key)
-            .images.generate({ model: "ws-alpha", prompt: "after the hang-ups", size: "256x256" })
-            .then((result) => result.data?.length, (error: APIError) => error.status),
-        { timeout: 5_000, interval: 100 },
-      )
-      .toBe(1);
+    await untilAdmitted(client(0, key), "ws-alpha", 5_000);
   });
 });
 
