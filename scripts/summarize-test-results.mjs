@@ -20,8 +20,11 @@ const extra = process.argv.slice(3).map((file) => {
   }
 });
 const passed = (report.numPassedTests ?? 0) + extra.reduce((sum, item) => sum + (item.passed ?? 0), 0);
-// Files that failed to load count as failures too: their tests never ran.
-const failedSuites = (report.testResults ?? []).filter((file) => file.status === "failed" && (file.assertionResults ?? []).length === 0).length;
+// A file that failed with no failed test counts as one failure: it failed to
+// load (its tests never ran) or a hook such as afterAll threw after they passed.
+const failedSuites = (report.testResults ?? []).filter(
+  (file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+).length;
 const failed = (report.numFailedTests ?? 0) + failedSuites + extra.reduce((sum, item) => sum + (item.failed ?? 0), 0);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

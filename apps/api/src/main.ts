@@ -146,6 +146,7 @@ async function main(): Promise<void> {
       metricsServer.close();
       await generations.close();
       await queues.close();
+      await store.close();
       await Promise.allSettled([producer.quit(), eventsConnection.quit(), subscriber.quit()]);
       await telemetry.shutdown().catch(() => {});
     },

@@ -161,6 +161,7 @@ async function main(): Promise<void> {
       await queues.close();
       await router.close();
       await globalSlots?.close();
+      await store.close();
       health.close();
       await connection.quit().catch(() => connection.disconnect());
       await subscriber.quit().catch(() => subscriber.disconnect());

@@ -37,6 +37,7 @@ describe("storage from configuration", () => {
     await files.putFile(batchFileKey("default", "file_1"), local, "application/jsonl");
     expect(images.driver).toBe("fs");
     expect(sdk.loaded).toBe(false);
+    await images.close();
   });
 
   it("loads the AWS SDK for the s3 driver and works through it at once", async () => {

@@ -27,6 +27,8 @@ export function deferredImageStore(driver: ImageStore["driver"], load: () => Pro
     delete: async (key, signal) => (await loading).delete(key, signal),
     signedUrl: async (key, ttlSeconds) => (await loading).signedUrl(key, ttlSeconds),
     ping: async (signal) => (await loading).ping(signal),
+    // A driver that never loaded holds nothing.
+    close: async () => (await loading.catch(() => undefined))?.close(),
   };
 }
 

@@ -8,7 +8,10 @@ import { imageObjectKey, inputObjectKey, isImageObjectKey } from "./object-key.j
 import { verifyImageSignature } from "./url-signing.js";
 
 const root = mkdtempSync(join(tmpdir(), "fs-store-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(async () => {
+  await store.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 let nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);
 const secret = "s".repeat(32);
@@ -97,6 +100,7 @@ describe("filesystem image store: files made ahead of time", () => {
     // A re-run of the same job replaces the file whole.
     await spareStore.put(imageKey("req_b"), Buffer.from("again"), "image/png");
     expect((await spareStore.get(imageKey("req_b"))).toString()).toBe("again");
+    await spareStore.close();
     rmSync(rootDir, { recursive: true, force: true });
   });
 
@@ -108,6 +112,7 @@ describe("filesystem image store: files made ahead of time", () => {
     rmSync(spareDir(rootDir), { recursive: true, force: true });
     await spareStore.put(imageKey("req_c"), Buffer.from("still stored"), "image/png");
     expect((await spareStore.get(imageKey("req_c"))).toString()).toBe("still stored");
+    await spareStore.close();
     rmSync(rootDir, { recursive: true, force: true });
   });
 
@@ -120,9 +125,27 @@ describe("filesystem image store: files made ahead of time", () => {
     writeFileSync(recent, "");
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
-    await createFsImageStore({ rootDir }).put(imageKey("req_a"), Buffer.from("x"), "image/png");
+    const spareStore = createFsImageStore({ rootDir });
+    await spareStore.put(imageKey("req_a"), Buffer.from("x"), "image/png");
     await until(() => !sparesIn(rootDir).includes("1-dead-process-spare"));
     expect(sparesIn(rootDir)).toContain("2-other-live-process-spare");
+    await spareStore.close();
+    rmSync(rootDir, { recursive: true, force: true });
+  });
+
+  it("leaves none of its spare files behind once closed, even closed while making them", async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
+    const spareStore = createFsImageStore({ rootDir });
+    // The write starts a refill; closing at once lands in the middle of it.
+    await spareStore.put(imageKey("req_a"), Buffer.from("x"), "image/png");
+    await spareStore.close();
+    expect(sparesIn(rootDir)).toEqual([]);
+    // Nothing is made after close: the folder stays empty and can be removed.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(sparesIn(rootDir)).toEqual([]);
+    // A write after close still lands, directly.
+    await spareStore.put(imageKey("req_b"), Buffer.from("late"), "image/png");
+    expect((await spareStore.get(imageKey("req_b"))).toString()).toBe("late");
     rmSync(rootDir, { recursive: true, force: true });
   });
 });

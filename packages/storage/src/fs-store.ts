@@ -89,5 +89,6 @@ export function createFsImageStore(options: FsImageStoreOptions): ImageStore {
       await mkdir(root, { recursive: true });
       await access(root, constants.W_OK);
     },
+    close: () => spares.close(),
   };
 }

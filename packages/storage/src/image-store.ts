@@ -20,6 +20,8 @@ export interface ImageStore {
   signedUrl(key: string, ttlSeconds: number): Promise<string>;
   /** Throws when the store cannot be reached; used by readiness checks. */
   ping(signal?: AbortSignal): Promise<void>;
+  /** Releases what the store holds (connections, files made ahead); called once, at shutdown. */
+  close(): Promise<void>;
 }
 
 /** Thrown when an object that should exist does not. */

@@ -73,5 +73,9 @@ export function createS3ImageStore(options: S3ImageStoreOptions): ImageStore {
     async ping(signal) {
       await client.send(new HeadBucketCommand({ Bucket: options.bucket }), { abortSignal: signal });
     },
+    async close() {
+      client.destroy();
+      if (signer !== client) signer.destroy();
+    },
   };
 }

@@ -27,6 +27,12 @@ export interface SpareFiles {
    * `path` itself; nothing is left half-written at `path` either way).
    */
   fillInto(path: string, bytes: Buffer): boolean;
+  /**
+   * Makes no more spares, waits for a refill under way, and removes this
+   * process's spares, so a clean shutdown leaves none behind and the folder
+   * can be removed right after. Later writes go direct.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -47,6 +53,8 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
   const ready: string[] = [];
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   let refilling = false;
+  let closed = false;
+  let refillUnderWay: Promise<void> = Promise.resolve();
   let sweptAtMs: number | undefined;
 
   async function makeOne(): Promise<void> {
@@ -66,9 +74,13 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
     }
   }
 
-  async function refill(): Promise<void> {
-    if (refilling) return;
+  function refill(): void {
+    if (refilling || closed) return;
     refilling = true;
+    refillUnderWay = makeSpares();
+  }
+
+  async function makeSpares(): Promise<void> {
     let failed = false;
     try {
       await mkdir(dir, { recursive: true });
@@ -77,7 +89,7 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
         sweptAtMs = now();
         void sweepAbandoned().catch(() => {});
       }
-      for (let made = 0; made < REFILL_BATCH && ready.length < SPARE_TARGET; made += REFILL_PARALLEL) {
+      for (let made = 0; made < REFILL_BATCH && ready.length < SPARE_TARGET && !closed; made += REFILL_PARALLEL) {
         await Promise.all(Array.from({ length: REFILL_PARALLEL }, makeOne));
       }
     } catch {
@@ -86,14 +98,14 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
     }
     setTimeout(() => {
       refilling = false;
-      if (!failed && ready.length < SPARE_TARGET) void refill();
+      if (!failed && ready.length < SPARE_TARGET) refill();
     }, REFILL_PAUSE_MS).unref();
   }
 
   return {
     fillInto(path, bytes) {
       const spare = ready.pop();
-      if (ready.length < REFILL_BELOW) void refill();
+      if (ready.length < REFILL_BELOW) refill();
       if (spare === undefined) return false;
       try {
         // "r+": the spare must exist; a missing one is not created here (that is the cost spares avoid).
@@ -108,6 +120,11 @@ export function createSpareFiles(dir: string, options: { now?: () => number } = 
         }
         return false;
       }
+    },
+    async close() {
+      closed = true;
+      await refillUnderWay;
+      await Promise.all(ready.splice(0).map((path) => unlink(path).catch(() => {})));
     },
   };
 }

@@ -54,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
+  await store.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -56,6 +56,7 @@ function fakeStore(failOnIndex?: number) {
     delete: async (key) => void objects.delete(key),
     signedUrl: async (key) => key,
     ping: async () => {},
+    close: async () => {},
   };
   return { store, objects };
 }

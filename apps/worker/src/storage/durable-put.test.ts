@@ -20,6 +20,7 @@ function storeDownFor(outages: number) {
     delete: async (key) => void objects.delete(key),
     signedUrl: async () => "",
     ping: async () => {},
+    close: async () => {},
   };
   return { store, objects, attempts: () => attempts };
 }
