@@ -86,11 +86,11 @@ async function main(): Promise<void> {
       ["peak RSS of the API (before → after)", `${apiBefore.toFixed(0)} → ${apiPeak.toFixed(0)} MB`, "", undefined],
       ["peak RSS of the worker (before → after)", `${workerBefore.toFixed(0)} → ${workerPeak.toFixed(0)} MB`, "", undefined],
       [`lines completed / failed`, `${counts.completed} / ${counts.failed}`, `${lineCount} / 0`, counts.completed === lineCount],
-      ["dispatch rate to a zero-latency simulator", `${dispatchRate.toFixed(0)} lines/s`, "≥ 1000 lines/s", dispatchRate >= 1000],
+      ["dispatch rate to a zero-latency simulator", `${dispatchRate.toFixed(0)} lines/s`, "≥ 2000 lines/s", dispatchRate >= 2000],
       ["10-line batch alone / while the big one drains", `${alone.toFixed(2)} s / ${during.toFixed(2)} s`, "", undefined],
-      [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s)`, `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %`, "≥ 97 %", achieved / ideal >= 0.97],
+      [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s)`, `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %`, "", undefined],
       [`  same simulator driven directly by ${SLOTS} callers (baseline)`, `${direct.toFixed(2)} req/s = ${((100 * direct) / ideal).toFixed(1)} %`, "", undefined],
-      ["  batch through the service / direct baseline", `${((100 * achieved) / direct).toFixed(1)} %`, "", undefined],
+      ["  batch through the service / direct baseline", `${((100 * achieved) / direct).toFixed(1)} %`, "≥ 99 %", achieved / direct >= 0.99],
     ];
     for (const [name, value, target, pass] of rows) {
       console.log(`${pass === undefined ? "      " : pass ? "[PASS]" : "[MISS]"} ${name.padEnd(72)} ${value.padEnd(28)} ${target}`);
