@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { QueueEvents } from "bullmq";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createCompletionHub } from "./completion-hub.js";
 
 /** The hub only listens to 'completed' and 'failed'; the real stream is covered by the integration suite. */
@@ -21,6 +21,22 @@ describe("completion hub", () => {
     emitter.emit("failed", { jobId: "job-2", failedReason: "boom" });
     await expect(other).resolves.toEqual({ status: "failed", failedReason: "boom" });
     expect(hub.waiting).toBe(0);
+  });
+
+  it("leaves alone the results of jobs nobody here waits for (batch lines, other processes' calls)", async () => {
+    const { emitter, events } = eventSource();
+    const hub = createCompletionHub(events);
+    const mine = hub.wait("job-1", 10_000, new AbortController().signal);
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      for (let i = 0; i < 100; i++) emitter.emit("completed", { jobId: `batch-line-${i}`, returnvalue: '{"images":[]}' });
+      expect(parse).not.toHaveBeenCalled();
+      emitter.emit("completed", { jobId: "job-1", returnvalue: '{"ok":true}' });
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
+    await expect(mine).resolves.toEqual({ status: "completed", returnValue: { ok: true } });
   });
 
   it("shares one listener per event however many requests wait", () => {

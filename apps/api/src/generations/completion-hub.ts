@@ -35,6 +35,9 @@ export function createCompletionHub(events: QueueEvents, onChange?: (waiting: nu
   };
 
   const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+    // Every job's end passes here (batch lines, other API processes' calls):
+    // parse only the results someone here waits for.
+    if (!waiters.has(jobId)) return;
     // QueueEvents hands over the return value as stored: a JSON string.
     let returnValue = returnvalue;
     if (typeof returnvalue === "string") {
