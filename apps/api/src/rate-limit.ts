@@ -1,4 +1,4 @@
-import { LIMIT_NAMES, ServiceError, workspaceKeys, type LimitName, type LimitUsage, type Limits } from "@imagegen/shared";
+import { LIMIT_NAMES, ServiceError, utcDay, workspaceKeys, type LimitName, type LimitUsage, type Limits } from "@imagegen/shared";
 import type { RedisClient } from "@imagegen/shared";
 import { rateLimitHeaders, tightest, type WindowState } from "./rate-limit-headers.js";
 import { ADMIT_SCRIPT } from "./rate-limit-script.js";
@@ -66,10 +66,6 @@ function msUntilNextUtcDay(nowMs: number): number {
   const next = new Date(nowMs);
   next.setUTCHours(24, 0, 0, 0);
   return next.getTime() - nowMs;
-}
-
-function utcDay(nowMs: number): string {
-  return new Date(nowMs).toISOString().slice(0, 10);
 }
 
 const DESCRIPTIONS: Record<LimitName, string> = {

@@ -2,6 +2,7 @@ import {
   failureToError,
   fromFailure,
   generateImageResultSchema,
+  lazyChildLogger,
   newId,
   ServiceError,
   type GenerateImagePayload,
@@ -269,7 +270,7 @@ export function createGenerationService(deps: GenerationServiceDeps): Generation
         deadlineAt: Date.now() + (kind === "async" ? deps.asyncJobTtlMs : card.timeout_ms),
         ...(retain ? { retain: true } : {}),
       };
-      const jobLog = log.child({ model: request.model, jobId });
+      const jobLog = lazyChildLogger(log, { model: request.model, jobId }).log;
       if (!retain) {
         const createdAtMs = Date.now();
         let result: GenerateImageResult;

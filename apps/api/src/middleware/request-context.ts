@@ -1,5 +1,5 @@
-import type { Logger } from "@imagegen/shared";
-import type { RequestHandler, Response } from "express";
+import { lazyChildLogger, type Logger } from "@imagegen/shared";
+import type { RequestHandler } from "express";
 import type { ApiMetrics } from "../metrics.js";
 import { createRequestIdSource } from "./request-id.js";
 
@@ -11,29 +11,6 @@ import { createRequestIdSource } from "./request-id.js";
  */
 export const newRequestId = createRequestIdSource();
 
-/**
- * The request's logger, made on first use: a pino child serializes its
- * bindings when made (~6 µs), and most requests log nothing at the usual
- * levels. Bindings added before then (`bindLog`) go into that one child
- * instead of a child of a child.
- */
-function lazyRequestLog(res: Response, baseLog: Logger, requestId: string): void {
-  const bindings: Record<string, unknown> = { requestId };
-  let log: Logger | undefined;
-  Object.defineProperty(res.locals, "log", {
-    configurable: true,
-    enumerable: true,
-    get: () => (log ??= baseLog.child(bindings)),
-    set: (value: Logger) => {
-      log = value;
-    },
-  });
-  res.locals.bindLog = (more) => {
-    if (log) log = log.child(more);
-    else Object.assign(bindings, more);
-  };
-}
-
 /** Request id, request-scoped logger, access log and HTTP metrics. */
 export function requestContext(log: Logger, metrics: ApiMetrics): RequestHandler {
   const accessLog = log.isLevelEnabled("info");
@@ -41,7 +18,10 @@ export function requestContext(log: Logger, metrics: ApiMetrics): RequestHandler
     const startedAt = process.hrtime.bigint();
     const requestId = newRequestId();
     res.locals.requestId = requestId;
-    lazyRequestLog(res, log, requestId);
+    // Made on first use (most requests log nothing); bindings added before then go into it.
+    const requestLog = lazyChildLogger(log, { requestId });
+    res.locals.log = requestLog.log;
+    res.locals.bindLog = requestLog.bind;
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;

@@ -2,7 +2,7 @@ import { useScratchRedis } from "@imagegen/local-services/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordKeys, workspaceKeys } from "../redis-keys.js";
-import { createGenerationHistory, type GenerationSummary } from "./generation-history.js";
+import { createGenerationHistory, utcDay, type GenerationSummary } from "./generation-history.js";
 
 let redis: Redis;
 let prefixCounter = 0;
@@ -72,5 +72,12 @@ describe("a workspace's generation history", () => {
     await list.record(summary("gen_x", { kind: "async", retained: true, status: "succeeded" }), { createdAtMs: NOW, countImages: false, nowMs: NOW });
     expect(await redis.get(workspaceKeys(prefix).dailyImages("acme", DAY))).toBe("2");
     expect((await list.page("acme", { limit: 10 })).summaries).toEqual([expect.objectContaining({ id: "gen_x", status: "succeeded" })]);
+  });
+
+  it("names the UTC day of any time, also going back and forth across midnight", () => {
+    const midnight = Date.parse("2026-12-02T00:00:00Z");
+    for (const ms of [midnight - 1, midnight, midnight - 1, midnight + 86_399_999, midnight + 86_400_000, 0, -1, midnight - 40 * 86_400_000]) {
+      expect(utcDay(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+    }
   });
 });

@@ -70,7 +70,18 @@ return #dropped
 
 const USAGE_RETENTION_SECONDS = 35 * 24 * 3600;
 
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY_MS = 24 * 3600 * 1000;
+/** The last day asked for: nearly every call asks for today's (once per request on the hot path). */
+let lastDay = { startMs: 0, endMs: 0, day: "" };
+
+/** The UTC calendar day (YYYY-MM-DD) of an epoch time in ms. */
+export function utcDay(ms: number): string {
+  if (ms >= lastDay.startMs && ms < lastDay.endMs) return lastDay.day;
+  // Epoch time has no leap seconds: every UTC day is exactly DAY_MS long.
+  const startMs = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  lastDay = { startMs, endMs: startMs + DAY_MS, day: new Date(startMs).toISOString().slice(0, 10) };
+  return lastDay.day;
+}
 
 export function createGenerationHistory(redis: RedisClient, prefix: string, options: { perWorkspace: number }) {
   const keys = recordKeys(prefix);
