@@ -47,6 +47,11 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
       const fields = new Map<string, string>();
       let file: Promise<{ filename: string; bytes: number; hash: ReturnType<typeof createHash> }> | undefined;
       let fileStream: Readable | undefined;
+      // A refusal found mid-body is given once the body is read and the file
+      // closed: refused at once, the folder would be removed while busboy still
+      // hands over the file part, whose spooling would then fail with nobody
+      // listening (an unhandled rejection ends the process).
+      let failure: ServiceError | undefined;
       let parser: busboy.Busboy;
       try {
         parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fileSize: limits.maxBytes, fieldSize: 1024 } });
@@ -55,9 +60,11 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
       }
       parser.on("field", (name, value) => fields.set(name, value));
       // Busboy stops reading fields at the limit: refuse, rather than lose `purpose` among them.
-      parser.on("fieldsLimit", () => reject(new ServiceError("invalid_payload", "The upload has too many fields: send 'purpose' and 'file' only.")));
+      parser.on("fieldsLimit", () => {
+        failure ??= new ServiceError("invalid_payload", "The upload has too many fields: send 'purpose' and 'file' only.");
+      });
       parser.on("file", (name, stream, info) => {
-        if (name !== "file") {
+        if (name !== "file" || failure) {
           stream.resume();
           return;
         }
@@ -66,9 +73,16 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
           if (truncated) throw new ServiceError("invalid_payload", `The file is larger than the limit of ${limits.maxBytes} bytes.`, { param: "file" });
           return { filename: info.filename || "upload.jsonl", bytes, hash };
         });
+        // Handled here too: when the body is cut off or refused, nobody awaits the file any more.
+        file.catch(() => {});
       });
       parser.on("error", () => reject(new ServiceError("invalid_payload", "The multipart body is malformed.")));
       parser.on("close", () => {
+        if (failure) {
+          const refused = failure;
+          void Promise.allSettled([file]).then(() => reject(refused));
+          return;
+        }
         if (!file) return reject(new ServiceError("invalid_payload", "The upload has no 'file' field.", { param: "file" }));
         file.then(({ filename, bytes, hash }) => {
           const purpose = fields.get("purpose") ?? "";
