@@ -58,6 +58,11 @@ export function imagesOf(reply: { data?: ImagesResponse["data"] | undefined }): 
  * random nonce).
  */
 export function sendJsonWithImages(res: Response, value: unknown, images: readonly string[]): void {
+  // No image of ours (`url` replies, jobs still running): nothing to swap, so no nonce and no replacer walk.
+  if (images.length === 0) {
+    res.json(value);
+    return;
+  }
   const nonce = randomBytes(12).toString("hex");
   const base64: string[] = [];
   // Each stand-in takes its image's place (and key order) in the reply; the replacer meets them in text order.
