@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createFsImageStore } from "./fs-store.js";
-import { ImageNotFoundError } from "./image-store.js";
+import { ImageNotFoundError, type ImageStore } from "./image-store.js";
 import { imageObjectKey, inputObjectKey, isImageObjectKey } from "./object-key.js";
 import { verifyImageSignature } from "./url-signing.js";
 
@@ -77,20 +77,28 @@ describe("filesystem image store: files made ahead of time", () => {
       return [];
     }
   };
-  async function until(condition: () => boolean): Promise<void> {
-    for (let tries = 0; !condition(); tries++) {
-      if (tries > 500) throw new Error("condition never met");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
   const imageKey = (requestId: string) => imageObjectKey({ workspaceId: "ws1", requestId, index: 0, createdAt: new Date(nowMs), contentType: "image/png" });
 
-  it("writes an image into a file made ahead of time and renames it into place", async () => {
+  /** A store in a folder of its own, closed and removed after the test. */
+  const opened: Array<{ rootDir: string; spareStore: ImageStore }> = [];
+  afterEach(async () => {
+    for (const { rootDir, spareStore } of opened.splice(0)) {
+      await spareStore.close();
+      rmSync(rootDir, { recursive: true, force: true });
+    }
+  });
+  function storeOfItsOwn(): { rootDir: string; spareStore: ImageStore } {
     const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
-    const spareStore = createFsImageStore({ rootDir });
+    const opening = { rootDir, spareStore: createFsImageStore({ rootDir }) };
+    opened.push(opening);
+    return opening;
+  }
+
+  it("writes an image into a file made ahead of time and renames it into place", async () => {
+    const { rootDir, spareStore } = storeOfItsOwn();
     // The first write has none ready: it writes directly and asks for spares.
     await spareStore.put(imageKey("req_a"), Buffer.from("first"), "image/png");
-    await until(() => sparesIn(rootDir).length >= 32);
+    await expect.poll(() => sparesIn(rootDir).length).toBeGreaterThanOrEqual(32);
     const spareInodes = new Set(sparesIn(rootDir).map((name) => statSync(join(spareDir(rootDir), name)).ino));
 
     const bytes = Buffer.alloc(200_000, 7);
@@ -100,24 +108,19 @@ describe("filesystem image store: files made ahead of time", () => {
     // A re-run of the same job replaces the file whole.
     await spareStore.put(imageKey("req_b"), Buffer.from("again"), "image/png");
     expect((await spareStore.get(imageKey("req_b"))).toString()).toBe("again");
-    await spareStore.close();
-    rmSync(rootDir, { recursive: true, force: true });
   });
 
   it("writes directly when its spare files were removed under it", async () => {
-    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
-    const spareStore = createFsImageStore({ rootDir });
+    const { rootDir, spareStore } = storeOfItsOwn();
     await spareStore.put(imageKey("req_a"), Buffer.from("first"), "image/png");
-    await until(() => sparesIn(rootDir).length >= 32);
+    await expect.poll(() => sparesIn(rootDir).length).toBeGreaterThanOrEqual(32);
     rmSync(spareDir(rootDir), { recursive: true, force: true });
     await spareStore.put(imageKey("req_c"), Buffer.from("still stored"), "image/png");
     expect((await spareStore.get(imageKey("req_c"))).toString()).toBe("still stored");
-    await spareStore.close();
-    rmSync(rootDir, { recursive: true, force: true });
   });
 
   it("removes spare files a dead process left an hour ago, and keeps recent ones", async () => {
-    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
+    const { rootDir, spareStore } = storeOfItsOwn();
     mkdirSync(spareDir(rootDir));
     const abandoned = join(spareDir(rootDir), "1-dead-process-spare");
     const recent = join(spareDir(rootDir), "2-other-live-process-spare");
@@ -125,27 +128,21 @@ describe("filesystem image store: files made ahead of time", () => {
     writeFileSync(recent, "");
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
-    const spareStore = createFsImageStore({ rootDir });
     await spareStore.put(imageKey("req_a"), Buffer.from("x"), "image/png");
-    await until(() => !sparesIn(rootDir).includes("1-dead-process-spare"));
+    await expect.poll(() => sparesIn(rootDir)).not.toContain("1-dead-process-spare");
     expect(sparesIn(rootDir)).toContain("2-other-live-process-spare");
-    await spareStore.close();
-    rmSync(rootDir, { recursive: true, force: true });
   });
 
-  it("leaves none of its spare files behind once closed, even closed while making them", async () => {
-    const rootDir = mkdtempSync(join(tmpdir(), "fs-store-spares-"));
-    const spareStore = createFsImageStore({ rootDir });
-    // The write starts a refill; closing at once lands in the middle of it.
+  it("leaves none of its spare files behind once closed, and makes none after", async () => {
+    const { rootDir, spareStore } = storeOfItsOwn();
     await spareStore.put(imageKey("req_a"), Buffer.from("x"), "image/png");
+    await expect.poll(() => sparesIn(rootDir).length).toBeGreaterThan(0);
     await spareStore.close();
     expect(sparesIn(rootDir)).toEqual([]);
-    // Nothing is made after close: the folder stays empty and can be removed.
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(sparesIn(rootDir)).toEqual([]);
-    // A write after close still lands, directly.
+    // A write after close still lands, directly, and asks for no spares.
     await spareStore.put(imageKey("req_b"), Buffer.from("late"), "image/png");
     expect((await spareStore.get(imageKey("req_b"))).toString()).toBe("late");
-    rmSync(rootDir, { recursive: true, force: true });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(sparesIn(rootDir)).toEqual([]);
   });
 });

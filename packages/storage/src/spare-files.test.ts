@@ -7,13 +7,6 @@ import { createSpareFiles } from "./spare-files.js";
 const root = mkdtempSync(join(tmpdir(), "spare-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let tries = 0; !condition(); tries++) {
-    if (tries > 500) throw new Error("condition never met");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("spare files", () => {
   it("removes other processes' hour-old spares at the first refill and again an hour later, not in between", async () => {
     const dir = join(root, "sweep");
@@ -36,17 +29,18 @@ describe("spare files", () => {
 
     leftBehind("1-first", 2 * 3600_000);
     await useSpares();
-    await until(() => !readdirSync(dir).includes("1-first"));
+    await expect.poll(() => readdirSync(dir)).not.toContain("1-first");
 
     leftBehind("2-second", 2 * 3600_000);
     nowMs += 30 * 60_000;
     await useSpares();
-    await until(() => readdirSync(dir).length >= 40);
+    await expect.poll(() => readdirSync(dir).length).toBeGreaterThanOrEqual(40);
     expect(readdirSync(dir)).toContain("2-second");
 
     nowMs += 31 * 60_000;
     await useSpares();
-    await until(() => !readdirSync(dir).includes("2-second"));
+    await expect.poll(() => readdirSync(dir)).not.toContain("2-second");
     expect(written).toBe(120);
+    await spares.close();
   });
 });
