@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
-import { spoolFile } from "../files/spool-file.js";
+import { discardFileStream, spoolFile } from "../files/spool-file.js";
 import { UPLOAD_DIR_PREFIX } from "../files/upload.js";
 import type { Request } from "express";
 
@@ -72,7 +72,7 @@ export async function receiveEditUpload(req: Request, limits: { maxImageBytes: n
       parser.on("file", (name, stream, info) => {
         if (name !== "image" && name !== "image[]" && name !== "mask") {
           fail(invalid(`Unexpected file field '${name}': send 'image', 'image[]' or 'mask'.`, name));
-          return void stream.resume();
+          return discardFileStream(stream);
         }
         const param = name === "mask" ? "mask" : "image";
         const path = join(dir, `file-${files.length}`);

@@ -22,3 +22,14 @@ export async function spoolFile(stream: Readable, path: string, hash: Hash = cre
   await pipeline(stream, counter, createWriteStream(path));
   return { bytes, hash, truncated };
 }
+
+/**
+ * Reads a multipart file part we do not keep and throws its bytes away.
+ * With an error listener: when the caller hangs up mid-part, busboy
+ * destroys the part's stream with an error, and an 'error' event nobody
+ * listens to ends the process.
+ */
+export function discardFileStream(stream: Readable): void {
+  stream.on("error", () => {});
+  stream.resume();
+}

@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { ServiceError } from "@imagegen/shared";
 import type { Request } from "express";
 import { afterEach, describe, expect, it } from "vitest";
+import { receiveEditUpload } from "../edits/receive-upload.js";
 import { prepareUploadDir, spoolUpload, sweepStaleUploads } from "./upload.js";
 
 const dirs: string[] = [];
@@ -41,37 +42,86 @@ describe("the upload spool directory", () => {
   });
 });
 
+const boundary = "----upload-test";
+const part = (name: string, value: string, filename?: string) =>
+  `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ""}\r\n\r\n${value}\r\n`;
+/** A part's head and the start of its bytes, as a caller that hangs up mid-part sent it. */
+const partStart = (name: string, filename: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n\r\n${"y".repeat(50_000)}`;
+const overTheFieldLimit = Array.from({ length: 11 }, (_, index) => part(`extra${index}`, "x")).join("") + part("purpose", "batch");
+const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+/** A request body the test feeds by hand, as Express hands it to the route. */
+function multipartRequest(): { req: Request; body: PassThrough } {
+  const body = new PassThrough();
+  const headers = { "content-type": `multipart/form-data; boundary=${boundary}` };
+  return { body, req: Object.assign(body, { headers, is: (type: string) => (type === "multipart/form-data" ? type : false) }) as unknown as Request };
+}
+
+/** What would end the process: an unhandled rejection, or an 'error' event nobody listens to. */
+async function processFailuresDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  const onFailure = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onFailure);
+  process.on("uncaughtException", onFailure);
+  try {
+    await run();
+    await pause();
+  } finally {
+    process.off("unhandledRejection", onFailure);
+    process.off("uncaughtException", onFailure);
+  }
+  return failures;
+}
+
+const messageOf = (error: unknown) => (error instanceof ServiceError ? error.message : String(error));
+const codeOf = (error: unknown) => (error instanceof ServiceError ? error.code : String(error));
+
 describe("an upload refused mid-body", () => {
   it("reads the rest of the body before refusing, and leaves nothing behind, even when the file part comes later", async () => {
     const tmpDir = scratch();
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    try {
-      const boundary = "----upload-test";
-      const part = (name: string, value: string, filename?: string) =>
-        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ""}\r\n\r\n${value}\r\n`;
-      // A request body this test feeds by hand: the fields first (over the limit), the file part later.
-      const body = new PassThrough();
-      const headers = { "content-type": `multipart/form-data; boundary=${boundary}` };
-      const req = Object.assign(body, { headers, is: (type: string) => (type === "multipart/form-data" ? type : false) }) as unknown as Request;
-      const outcome = spoolUpload(req, { maxBytes: 1_000_000, tmpDir }).then(
-        () => "accepted",
-        (error: unknown) => (error instanceof ServiceError ? error.message : String(error)),
-      );
-      body.write(Array.from({ length: 11 }, (_, index) => part(`extra${index}`, "x")).join("") + part("purpose", "batch"));
+    const failures = await processFailuresDuring(async () => {
+      const { req, body } = multipartRequest();
+      const outcome = spoolUpload(req, { maxBytes: 1_000_000, tmpDir }).then(() => "accepted", messageOf);
+      body.write(overTheFieldLimit);
       // Time for a refusal given at once to remove the spool folder.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await pause();
       // The file part arrives, and the body's end a moment later: the part is not spooled into a folder that is gone.
       body.write(part("file", '{"custom_id":"a"}\n', "in.jsonl"));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await pause();
       body.end(`--${boundary}--\r\n`);
       expect(await outcome).toMatch(/too many fields/);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(unhandled).toEqual([]);
-      expect(readdirSync(tmpDir)).toEqual([]);
-    } finally {
-      process.off("unhandledRejection", onUnhandled);
-    }
+    });
+    expect(failures).toEqual([]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+});
+
+describe("a caller hanging up in the middle of a file part we do not keep", () => {
+  it("ends a Files API upload refused for its fields as a bad upload, and the process lives", async () => {
+    const tmpDir = scratch();
+    const failures = await processFailuresDuring(async () => {
+      const { req, body } = multipartRequest();
+      const outcome = spoolUpload(req, { maxBytes: 1_000_000, tmpDir }).then(() => "accepted", codeOf);
+      body.write(overTheFieldLimit + partStart("file", "in.jsonl"));
+      await pause();
+      body.destroy(new Error("aborted"));
+      expect(await outcome).toBe("invalid_payload");
+    });
+    expect(failures).toEqual([]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+
+  it("ends an edit with an unexpected file field as a bad upload, and the process lives", async () => {
+    const tmpDir = scratch();
+    const failures = await processFailuresDuring(async () => {
+      const { req, body } = multipartRequest();
+      const outcome = receiveEditUpload(req, { maxImageBytes: 1_000_000, tmpDir }).then(() => "accepted", codeOf);
+      body.write(part("prompt", "a fox") + partStart("not-an-image", "x.png"));
+      await pause();
+      body.destroy(new Error("aborted"));
+      expect(await outcome).toBe("invalid_payload");
+    });
+    expect(failures).toEqual([]);
+    expect(readdirSync(tmpDir)).toEqual([]);
   });
 });

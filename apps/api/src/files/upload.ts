@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { ServiceError } from "@imagegen/shared";
 import busboy from "busboy";
-import { spoolFile } from "./spool-file.js";
+import { discardFileStream, spoolFile } from "./spool-file.js";
 import type { Request } from "express";
 
 /** Every spooled upload lives in a directory named so; the start-up sweep finds leftovers by it. */
@@ -64,10 +64,7 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
         failure ??= new ServiceError("invalid_payload", "The upload has too many fields: send 'purpose' and 'file' only.");
       });
       parser.on("file", (name, stream, info) => {
-        if (name !== "file" || failure) {
-          stream.resume();
-          return;
-        }
+        if (name !== "file" || failure) return discardFileStream(stream);
         fileStream = stream;
         file = spoolFile(stream, join(dir, "upload")).then(({ bytes, hash, truncated }) => {
           if (truncated) throw new ServiceError("invalid_payload", `The file is larger than the limit of ${limits.maxBytes} bytes.`, { param: "file" });
