@@ -96,6 +96,17 @@ describe("an upload refused mid-body", () => {
   });
 });
 
+describe("an upload with more than one file", () => {
+  it("is refused naming the field, not cut down to its first file, and leaves nothing behind", async () => {
+    const tmpDir = scratch();
+    const { req, body } = multipartRequest();
+    const outcome = spoolUpload(req, { maxBytes: 1_000_000, tmpDir }).then(() => "accepted", (error: unknown) => error);
+    body.end(part("purpose", "batch") + part("file", "{}\n", "a.jsonl") + part("file", "{}\n", "b.jsonl") + `--${boundary}--\r\n`);
+    expect(await outcome).toMatchObject({ code: "invalid_payload", param: "file", message: expect.stringMatching(/more than one file/) });
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+});
+
 describe("a caller hanging up in the middle of a file part we do not keep", () => {
   it("ends a Files API upload refused for its fields as a bad upload, and the process lives", async () => {
     const tmpDir = scratch();

@@ -63,6 +63,10 @@ export async function spoolUpload(req: Request, limits: UploadLimits): Promise<S
       parser.on("fieldsLimit", () => {
         failure ??= new ServiceError("invalid_payload", "The upload has too many fields: send 'purpose' and 'file' only.");
       });
+      // Busboy skips files past the first: refuse, rather than keep one of them silently.
+      parser.on("filesLimit", () => {
+        failure ??= new ServiceError("invalid_payload", "The upload has more than one file: send one 'file'.", { param: "file" });
+      });
       parser.on("file", (name, stream, info) => {
         if (name !== "file" || failure) return discardFileStream(stream);
         fileStream = stream;
