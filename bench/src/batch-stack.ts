@@ -1,6 +1,6 @@
 // Starts what the batch benchmark measures, on loopback: a private
 // redis-server, a zero-latency simulator, a simulator with K slots of T ms,
-// the worker and the API, each a child process.
+// the worker processes and the API, each a child process.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
@@ -19,10 +19,12 @@ export interface BatchStack {
   apiMetricsUrl: string;
   workerMetricsUrl: string;
   redisUrl: string;
-  pids: { api: number; worker: number };
+  /** `worker` is the first worker's; `workers` has every one. */
+  pids: { api: number; worker: number; workers: number[] };
 }
 
-export async function startBatchStack(options: { workDir: string; slots: number; slotLatencyMs: number }): Promise<BatchStack> {
+/** `workers`: worker processes sharing the queue and the GPU slots (default 1). */
+export async function startBatchStack(options: { workDir: string; slots: number; slotLatencyMs: number; workers?: number }): Promise<BatchStack> {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
@@ -41,7 +43,7 @@ export async function startBatchStack(options: { workDir: string; slots: number;
     STORAGE_FS_ROOT: join(options.workDir, "images"),
     LOG_LEVEL: "warn",
   };
-  const pair = await startServicePair({ env: common, workerConcurrency: 256, apiKey: API_KEY, logDir });
+  const pair = await startServicePair({ env: common, workerConcurrency: 256, workers: options.workers ?? 1, apiKey: API_KEY, logDir });
   return {
     apiUrl: pair.apiUrl,
     apiKey: API_KEY,
@@ -49,7 +51,7 @@ export async function startBatchStack(options: { workDir: string; slots: number;
     apiMetricsUrl: pair.apiMetricsUrl,
     workerMetricsUrl: pair.workerMetricsUrl,
     redisUrl: redis.url,
-    pids: { api: pair.apiPid, worker: pair.workerPid },
+    pids: { api: pair.apiPid, worker: pair.workerPid, workers: pair.workerPids },
   };
 }
 

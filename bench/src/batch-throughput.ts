@@ -1,7 +1,9 @@
-// `node bench/src/batch-throughput.ts [--lines N] [--quick]`: ingest time and
-// peak memory for a large batch, dispatch rate to a zero-latency simulator,
-// how long a small batch waits while the large one drains, and upstream
-// utilization against K slots of T ms. One run, one machine.
+// `node bench/src/batch-throughput.ts [--lines N] [--workers N] [--quick]`:
+// ingest time and peak memory for a large batch, dispatch rate to a
+// zero-latency simulator, how long a small batch waits while the large one
+// drains, and upstream utilization against K slots of T ms, on the worker
+// processes a deployment runs (2: compose's replicas, the k8s minimum); then
+// the dispatch rate of one worker process alone. One run, one machine.
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +13,11 @@ import { peakRssMegabytes } from "./cpu-usage.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
+const numberFlag = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) || undefined : undefined);
 // The largest batch the API accepts; more lines fail validation.
-const lineCount = Number(args[args.indexOf("--lines") + 1]) || (quick ? 10_000 : MAX_BATCH_LINES);
+const lineCount = numberFlag("--lines") ?? (quick ? 10_000 : MAX_BATCH_LINES);
+// As deployed: compose runs two worker replicas, and the k8s ScaledObject never fewer.
+const WORKERS = numberFlag("--workers") ?? 2;
 const SLOTS = 4;
 const SLOT_LATENCY_MS = 200;
 const UTILIZATION_LINES = quick ? 80 : 400;
@@ -47,56 +52,85 @@ async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): P
   return (at - started) / 1000;
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "imagegen-batch-bench-"));
-  console.log(`machine: ${cpus().length} cores, node ${process.version}; lines: ${lineCount}`);
-  const stack = await startBatchStack({ workDir: dir, slots: SLOTS, slotLatencyMs: SLOT_LATENCY_MS });
+/** The largest peak RSS among the stack's worker processes. */
+async function workerPeakMegabytes(stack: BatchStack): Promise<number> {
+  return Math.max(...(await Promise.all(stack.pids.workers.map((pid) => peakRssMegabytes(pid)))));
+}
+
+/**
+ * Submits `bigPath` and waits for it to end; `whileDraining` runs once the
+ * batch is in progress. Dispatch is timed from in_progress to the end.
+ */
+async function drainBigBatch(stack: BatchStack, bigPath: string, whileDraining: () => Promise<void>) {
+  const submitted = performance.now();
+  const { batch, uploadMs } = await submitBatch(stack, bigPath);
+  const running = await untilBatchStatus(stack, batch.id, ["in_progress", "failed"], 20);
+  if (running.batch.status !== "in_progress") throw new Error(`batch failed validation: ${JSON.stringify(running.batch)}`);
+  await whileDraining();
+  const done = await untilBatchStatus(stack, batch.id, FINAL_BATCH_STATUSES, 250);
+  const counts = done.batch.request_counts;
+  return { uploadMs, ingestSeconds: (running.at - submitted) / 1000, counts, dispatchRate: counts.completed / ((done.at - running.at) / 1000) };
+}
+
+/** Lines per second a batch of UTILIZATION_LINES gets from the K-slot simulator, from dispatch to the last line's outcome. */
+async function slotsThroughput(stack: BatchStack, dir: string, tag: string): Promise<number> {
+  const slotsPath = join(dir, `${tag}.jsonl`);
+  await writeBatchInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, tag);
+  const slotsBatch = (await submitBatch(stack, slotsPath)).batch;
+  const slotsRunning = await untilBatchStatus(stack, slotsBatch.id, ["in_progress"], 10);
+  // The window is the lines' own, not the output files written after it.
+  const slotsDoneAt = (await untilAllLinesDone(stack, slotsBatch.id)) ?? Number.NaN;
+  return UTILIZATION_LINES / ((slotsDoneAt - slotsRunning.at) / 1000);
+}
+
+/** Everything measured on one stack of `workers` worker processes. */
+async function measure(dir: string, bigPath: string, workers: number, options: { direct: boolean }) {
+  const stack = await startBatchStack({ workDir: join(dir, `workers-${workers}`), slots: SLOTS, slotLatencyMs: SLOT_LATENCY_MS, workers });
   try {
-    const alone = await smallBatchSeconds(stack, dir, "alone");
-    const [apiBefore, workerBefore] = [await peakRssMegabytes(stack.pids.api), await peakRssMegabytes(stack.pids.worker)];
-
-    const bigPath = join(dir, "big.jsonl");
-    await writeBatchInput(bigPath, lineCount, ZERO_MODEL, "big");
-    const submitted = performance.now();
-    const { batch, uploadMs } = await submitBatch(stack, bigPath);
-    const running = await untilBatchStatus(stack, batch.id, ["in_progress", "failed"], 20);
-    if (running.batch.status !== "in_progress") throw new Error(`batch failed validation: ${JSON.stringify(running.batch)}`);
-    const ingestSeconds = (running.at - submitted) / 1000;
-
-    const during = await smallBatchSeconds(stack, dir, "during");
-    const done = await untilBatchStatus(stack, batch.id, FINAL_BATCH_STATUSES, 250);
-    const drainSeconds = (done.at - running.at) / 1000;
-    const counts = done.batch.request_counts;
-    const [apiPeak, workerPeak] = [await peakRssMegabytes(stack.pids.api), await peakRssMegabytes(stack.pids.worker)];
-
-    const slotsPath = join(dir, "slots.jsonl");
-    await writeBatchInput(slotsPath, UTILIZATION_LINES, SLOTS_MODEL, "slots");
-    const slotsBatch = (await submitBatch(stack, slotsPath)).batch;
-    const slotsRunning = await untilBatchStatus(stack, slotsBatch.id, ["in_progress"], 10);
-    // The window is the lines' own: from dispatch to the last line's outcome,
-    // not the output files written after it.
-    const slotsDoneAt = (await untilAllLinesDone(stack, slotsBatch.id)) ?? Number.NaN;
-    const achieved = UTILIZATION_LINES / ((slotsDoneAt - slotsRunning.at) / 1000);
-    const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
-    const direct = await directSlotsThroughput(stack, UTILIZATION_LINES);
-
-    const dispatchRate = counts.completed / drainSeconds;
-    const rows: Array<[string, string, string, boolean | undefined]> = [
-      [`upload of ${lineCount} lines (${(uploadMs / 1000).toFixed(2)} s) + validation, until in_progress`, `${ingestSeconds.toFixed(2)} s`, "", undefined],
-      ["peak RSS of the API (before → after)", `${apiBefore.toFixed(0)} → ${apiPeak.toFixed(0)} MB`, "", undefined],
-      ["peak RSS of the worker (before → after)", `${workerBefore.toFixed(0)} → ${workerPeak.toFixed(0)} MB`, "", undefined],
-      [`lines completed / failed`, `${counts.completed} / ${counts.failed}`, `${lineCount} / 0`, counts.completed === lineCount],
-      ["dispatch rate to a zero-latency simulator", `${dispatchRate.toFixed(0)} lines/s`, "≥ 2000 lines/s", dispatchRate >= 2000],
-      ["10-line batch alone / while the big one drains", `${alone.toFixed(2)} s / ${during.toFixed(2)} s`, "", undefined],
-      [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s)`, `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %`, "", undefined],
-      [`  same simulator driven directly by ${SLOTS} callers (baseline)`, `${direct.toFixed(2)} req/s = ${((100 * direct) / ideal).toFixed(1)} %`, "", undefined],
-      ["  batch through the service / direct baseline", `${((100 * achieved) / direct).toFixed(1)} %`, "≥ 99 %", achieved / direct >= 0.99],
-    ];
-    for (const [name, value, target, pass] of rows) {
-      console.log(`${pass === undefined ? "      " : pass ? "[PASS]" : "[MISS]"} ${name.padEnd(72)} ${value.padEnd(28)} ${target}`);
-    }
+    const alone = await smallBatchSeconds(stack, dir, `alone-${workers}`);
+    const before = { api: await peakRssMegabytes(stack.pids.api), worker: await workerPeakMegabytes(stack) };
+    let during = Number.NaN;
+    const big = await drainBigBatch(stack, bigPath, async () => {
+      during = await smallBatchSeconds(stack, dir, `during-${workers}`);
+    });
+    const peak = { api: await peakRssMegabytes(stack.pids.api), worker: await workerPeakMegabytes(stack) };
+    const achieved = await slotsThroughput(stack, dir, `slots-${workers}`);
+    const direct = options.direct ? await directSlotsThroughput(stack, UTILIZATION_LINES) : Number.NaN;
+    return { ...big, alone, during, before, peak, achieved, direct };
   } finally {
     await stopBatchStack();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "imagegen-batch-bench-"));
+  console.log(`machine: ${cpus().length} cores, node ${process.version}; lines: ${lineCount}; worker processes: ${WORKERS}, then 1`);
+  try {
+    const bigPath = join(dir, "big.jsonl");
+    await writeBatchInput(bigPath, lineCount, ZERO_MODEL, "big");
+    const fleet = await measure(dir, bigPath, WORKERS, { direct: true });
+    const single = await measure(dir, bigPath, 1, { direct: false });
+    const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
+    const { direct } = fleet;
+    const share = (achieved: number) => `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %, ${((100 * achieved) / direct).toFixed(1)} % of direct`;
+
+    const rows: Array<[string, string, string, boolean | undefined]> = [
+      [`upload of ${lineCount} lines (${(fleet.uploadMs / 1000).toFixed(2)} s) + validation, until in_progress`, `${fleet.ingestSeconds.toFixed(2)} s`, "", undefined],
+      ["peak RSS of the API (before → after)", `${fleet.before.api.toFixed(0)} → ${fleet.peak.api.toFixed(0)} MB`, "", undefined],
+      [`peak RSS of a worker, largest of ${WORKERS} (before → after)`, `${fleet.before.worker.toFixed(0)} → ${fleet.peak.worker.toFixed(0)} MB`, "", undefined],
+      ["  one worker process alone", `${single.before.worker.toFixed(0)} → ${single.peak.worker.toFixed(0)} MB`, "", undefined],
+      [`lines completed / failed (${WORKERS} workers, 1 worker)`, `${fleet.counts.completed} / ${fleet.counts.failed}, ${single.counts.completed} / ${single.counts.failed}`, `${lineCount} / 0`, fleet.counts.completed === lineCount && single.counts.completed === lineCount],
+      [`dispatch rate to a zero-latency simulator, ${WORKERS} worker processes`, `${fleet.dispatchRate.toFixed(0)} lines/s`, "≥ 2000 lines/s", fleet.dispatchRate >= 2000],
+      ["  one worker process alone", `${single.dispatchRate.toFixed(0)} lines/s`, "", undefined],
+      ["10-line batch alone / while the big one drains", `${fleet.alone.toFixed(2)} s / ${fleet.during.toFixed(2)} s`, "", undefined],
+      [`  same simulator driven directly by ${SLOTS} callers (baseline)`, `${direct.toFixed(2)} req/s = ${((100 * direct) / ideal).toFixed(1)} %`, "", undefined],
+      [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s), ${WORKERS} worker processes`, share(fleet.achieved), "≥ 99 % of direct", fleet.achieved / direct >= 0.99],
+      ["  one worker process alone", share(single.achieved), "≥ 99 % of direct", single.achieved / direct >= 0.99],
+    ];
+    for (const [name, value, target, pass] of rows) {
+      console.log(`${pass === undefined ? "      " : pass ? "[PASS]" : "[MISS]"} ${name.padEnd(84)} ${value.padEnd(44)} ${target}`);
+    }
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }

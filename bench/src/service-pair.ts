@@ -1,4 +1,4 @@
-// Starts one API and one worker process as the benchmarks need them: same
+// Starts one API and one or more worker processes as the benchmarks need them: same
 // environment for both, ready when their /readyz answers, logs to files;
 // and the simulated GPU servers they call, with the model library naming them.
 import { writeFile } from "node:fs/promises";
@@ -47,7 +47,10 @@ export interface ServicePair {
   apiMetricsUrl: string;
   workerMetricsUrl: string;
   apiPid: number;
+  /** The first worker's. */
   workerPid: number;
+  /** Every worker's, the first one first. */
+  workerPids: number[];
 }
 
 export async function startServicePair(options: {
@@ -56,6 +59,8 @@ export async function startServicePair(options: {
   /** Environment of both processes (Redis, catalog, storage, log level…). */
   env: Record<string, string>;
   workerConcurrency: number;
+  /** Worker processes sharing the queue, as deployments run them (default 1). */
+  workers?: number;
   apiKey: string;
   logDir: string;
   /** Run another build of the service (a checkout with its apps built); default this one. */
@@ -63,14 +68,21 @@ export async function startServicePair(options: {
 }): Promise<ServicePair> {
   const tag = options.suffix ? `-${options.suffix}` : "";
   const env = { METRICS_HOST: "127.0.0.1", NODE_ENV: "production", ...options.env };
-  const workerMetricsPort = await getFreePort();
-  const worker = await startNodeService({
-    name: `worker${tag}`,
-    entry: entry("worker", options.repoRoot),
-    env: { ...env, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(workerMetricsPort) },
-    readyUrl: `http://127.0.0.1:${workerMetricsPort}/readyz`,
-    logFile: join(options.logDir, `worker${tag}.log`),
-  });
+  const workerMetricsPorts: number[] = [];
+  const workerPids: number[] = [];
+  for (let index = 0; index < (options.workers ?? 1); index++) {
+    const name = index === 0 ? `worker${tag}` : `worker${tag}-${index + 1}`;
+    const metricsPort = await getFreePort();
+    const worker = await startNodeService({
+      name,
+      entry: entry("worker", options.repoRoot),
+      env: { ...env, WORKER_CONCURRENCY: String(options.workerConcurrency), METRICS_PORT: String(metricsPort) },
+      readyUrl: `http://127.0.0.1:${metricsPort}/readyz`,
+      logFile: join(options.logDir, `${name}.log`),
+    });
+    workerMetricsPorts.push(metricsPort);
+    workerPids.push(worker.pid);
+  }
   const [apiPort, apiMetricsPort] = [await getFreePort(), await getFreePort()];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await startNodeService({
@@ -91,8 +103,9 @@ export async function startServicePair(options: {
   return {
     apiUrl,
     apiMetricsUrl: `http://127.0.0.1:${apiMetricsPort}/metrics`,
-    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPorts[0]}/metrics`,
     apiPid: api.pid,
-    workerPid: worker.pid,
+    workerPid: workerPids[0]!,
+    workerPids,
   };
 }
