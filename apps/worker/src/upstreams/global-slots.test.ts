@@ -18,11 +18,11 @@ afterAll(async () => {
 });
 
 /** What one worker process holds: its own connections to the shared Redis. */
-function workerSlots(prefix: string, leaseMs = 15_000): GlobalSlots {
+function workerSlots(prefix: string, leaseMs = 15_000, warmMs?: number): GlobalSlots {
   const redis = createRedisConnection(scratch.url, "consumer");
   const subscriber = createRedisConnection(scratch.url, "consumer");
   connections.push(redis, subscriber);
-  const slots = createGlobalSlots({ redis, subscriber, prefix, leaseMs, log });
+  const slots = createGlobalSlots({ redis, subscriber, prefix, leaseMs, log, ...(warmMs === undefined ? {} : { warmMs }) });
   slotSets.push(slots);
   return slots;
 }
@@ -74,6 +74,37 @@ describe("global GPU slots", () => {
     mine.give("gpu", first!);
     expect(await theirs.take("gpu", 1)).toBeUndefined();
     await expect.poll(() => theirs.take("gpu", 1), { timeout: 2000, interval: 10 }).toBeDefined();
+  });
+
+  it("let a slot kept for this process's next call go at once when another process finds every slot taken", async () => {
+    const prefix = `gs${++prefixCounter}`;
+    // Kept far longer than the test runs: only the other process's word can free it.
+    const mine = workerSlots(prefix, 15_000, 600_000);
+    const theirs = workerSlots(prefix);
+    const freed: string[] = [];
+    theirs.onFreed((upstream) => freed.push(upstream));
+    await after(100); // the subscriptions are set up
+    const lease = await mine.take("gpu", 1);
+    mine.give("gpu", lease!);
+    expect(await theirs.take("gpu", 1)).toBeUndefined();
+    await expect.poll(() => freed).toEqual(["gpu"]);
+    expect(await theirs.take("gpu", 1)).toBeDefined();
+  });
+
+  it("give a slot straight back, not kept, while another process waits for one", async () => {
+    const prefix = `gs${++prefixCounter}`;
+    const mine = workerSlots(prefix, 15_000, 600_000);
+    const theirs = workerSlots(prefix);
+    const freed: string[] = [];
+    theirs.onFreed((upstream) => freed.push(upstream));
+    await after(100); // the subscriptions are set up
+    const lease = await mine.take("gpu", 1);
+    expect(await theirs.take("gpu", 1)).toBeUndefined(); // waits from now on
+    // Word of it reaches the holder now; should it come after the give, the kept slot goes back then.
+    await after(50);
+    mine.give("gpu", lease!);
+    await expect.poll(() => freed).toEqual(["gpu"]);
+    expect(await theirs.take("gpu", 1)).toBeDefined();
   });
 
   it("keep a lease that is renewed past its length", async () => {

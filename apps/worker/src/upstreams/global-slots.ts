@@ -10,7 +10,10 @@ import { randomUUID } from "node:crypto";
  *   `{prefix}:gpu-slots:{upstream}`  ZSET lease id → lease end (Redis time, ms)
  * A freed slot is announced on `{prefix}:gpu-slot-freed` (payload: the
  * upstream), so a process with requests waiting for that upstream asks again
- * at once instead of polling.
+ * at once instead of polling. A take that finds every slot taken says so on
+ * `{prefix}:gpu-slot-wanted`: a process keeping a given-back slot warm for
+ * its own next call lets it go at once, and gives its slots straight back
+ * for a while.
  */
 export interface GlobalSlots {
   /** One of `cap` slots of `upstream` across all workers: a lease id, or undefined when all are taken. */
@@ -27,12 +30,18 @@ export interface GlobalSlots {
   close(): Promise<void>;
 }
 
-/** Takes a slot when fewer than ARGV[2] unexpired leases exist. Redis's own clock, so workers' clocks may differ. */
+/**
+ * Takes a slot when fewer than ARGV[1] unexpired leases exist; else
+ * announces that one is wanted. Redis's own clock, so workers' clocks may differ.
+ */
 const TAKE = luaScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  return 0
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
 return 1
@@ -48,11 +57,19 @@ return math.max(0, tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1]))
 
 /**
  * How long a slot given back stays with this process for its next call to
- * the same upstream. Back-to-back calls then skip two Redis round trips; a
- * worker elsewhere that wants the slot waits at most this long, and is told
- * when it is finally given back.
+ * the same upstream. Back-to-back calls then skip two Redis round trips. A
+ * worker elsewhere that finds every slot taken says so, and the slot goes
+ * back at once: otherwise it would wait out the rest of this time, ~10 % of
+ * a 200 ms generation.
  */
 const WARM_LEASE_MS = 20;
+
+/**
+ * How long word that a process waits for an upstream's slot is believed. A
+ * waiting request asks again at least once a second (the pool's
+ * GLOBAL_RECHECK_MS), saying so again while it still waits.
+ */
+const WANTED_MEMORY_MS = 1000;
 
 /** Gives a slot back and says so. */
 const GIVE = luaScript(`
@@ -74,6 +91,7 @@ export function gpuSlotKeys(prefix: string) {
   return {
     slots: (upstream: string) => `${prefix}:gpu-slots:{${upstream}}`,
     freedChannel: () => `${prefix}:gpu-slot-freed`,
+    wantedChannel: () => `${prefix}:gpu-slot-wanted`,
   };
 }
 
@@ -84,13 +102,18 @@ export function createGlobalSlots(deps: {
   prefix: string;
   /** How long a slot stays taken without renewal: the bound on a dead worker's hold. */
   leaseMs: number;
+  /** How long a given-back slot waits for this process's next call (default 20 ms). */
+  warmMs?: number;
   log: Logger;
 }): GlobalSlots {
+  const warmMs = deps.warmMs ?? WARM_LEASE_MS;
   const keys = gpuSlotKeys(deps.prefix);
   const held = new Map<string, Set<string>>();
   /** Leases given back but kept for WARM_LEASE_MS, per upstream. */
   const warm = new Map<string, Array<{ leaseId: string; timer: NodeJS.Timeout }>>();
   const listeners: Array<(upstream: string) => void> = [];
+  /** Until when another process is known to wait for a slot, per upstream (epoch ms). */
+  const wantedUntil = new Map<string, number>();
 
   function giveNow(upstream: string, leaseId: string): void {
     held.get(upstream)?.delete(leaseId);
@@ -99,10 +122,25 @@ export function createGlobalSlots(deps: {
     );
   }
 
+  /** Another process found every slot of `upstream` taken: the warm ones go back now. */
+  function giveWarmNow(upstream: string): void {
+    for (const { leaseId, timer } of warm.get(upstream)?.splice(0) ?? []) {
+      clearTimeout(timer);
+      giveNow(upstream, leaseId);
+    }
+  }
+
   const channel = keys.freedChannel();
-  void deps.subscriber.subscribe(channel).catch((error: unknown) => deps.log.warn({ err: error }, "could not subscribe to freed GPU slots; waiting requests will poll"));
+  const wantedChannel = keys.wantedChannel();
+  void deps.subscriber
+    .subscribe(channel, wantedChannel)
+    .catch((error: unknown) => deps.log.warn({ err: error }, "could not subscribe to freed GPU slots; waiting requests will poll"));
   deps.subscriber.on("message", (from: string, upstream: string) => {
     if (from === channel) for (const listener of listeners) listener(upstream);
+    else if (from === wantedChannel) {
+      wantedUntil.set(upstream, Date.now() + WANTED_MEMORY_MS);
+      giveWarmNow(upstream);
+    }
   });
 
   // Renew well before a lease would lapse, so a slow Redis round trip never frees a slot that is in use.
@@ -124,7 +162,7 @@ export function createGlobalSlots(deps: {
         return kept.leaseId;
       }
       const leaseId = randomUUID();
-      const taken = (await TAKE(deps.redis, [keys.slots(upstream)], [cap, deps.leaseMs, leaseId])) === 1;
+      const taken = (await TAKE(deps.redis, [keys.slots(upstream)], [cap, deps.leaseMs, leaseId, wantedChannel, upstream])) === 1;
       if (!taken) return undefined;
       const leases = held.get(upstream) ?? new Set<string>();
       leases.add(leaseId);
@@ -137,13 +175,17 @@ export function createGlobalSlots(deps: {
       return counts.reduce<number>((sum, count) => sum + Number(count), 0);
     },
     give(upstream, leaseId) {
+      if ((wantedUntil.get(upstream) ?? 0) > Date.now()) {
+        giveNow(upstream, leaseId);
+        return;
+      }
       const leases = warm.get(upstream) ?? [];
       const entry = {
         leaseId,
         timer: setTimeout(() => {
           leases.splice(leases.indexOf(entry), 1);
           giveNow(upstream, leaseId);
-        }, WARM_LEASE_MS),
+        }, warmMs),
       };
       entry.timer.unref();
       leases.push(entry);
@@ -154,13 +196,8 @@ export function createGlobalSlots(deps: {
     },
     async close() {
       clearInterval(renewTimer);
-      for (const [upstream, leases] of warm) {
-        for (const { leaseId, timer } of leases.splice(0)) {
-          clearTimeout(timer);
-          giveNow(upstream, leaseId);
-        }
-      }
-      await deps.subscriber.unsubscribe(channel).catch(() => undefined);
+      for (const upstream of warm.keys()) giveWarmNow(upstream);
+      await deps.subscriber.unsubscribe(channel, wantedChannel).catch(() => undefined);
     },
   };
 }
