@@ -107,6 +107,18 @@ describe("global GPU slots", () => {
     expect(await theirs.take("gpu", 1)).toBeDefined();
   });
 
+  it("keep a given-back slot for this process's own waiting request, which it serves anyway", async () => {
+    const prefix = `gs${++prefixCounter}`;
+    const mine = workerSlots(prefix, 15_000, 600_000);
+    await after(100); // the subscription is set up
+    const lease = await mine.take("gpu", 1);
+    expect(await mine.take("gpu", 1)).toBeUndefined(); // its own second request waits
+    await after(50); // its own word of that has come back
+    mine.give("gpu", lease!);
+    // Still kept: its next call gets the same lease without asking Redis.
+    expect(await mine.take("gpu", 1)).toBe(lease);
+  });
+
   it("keep a lease that is renewed past its length", async () => {
     const prefix = `gs${++prefixCounter}`;
     const [holder, other] = [workerSlots(prefix, 1000), workerSlots(prefix, 1000)];

@@ -11,9 +11,9 @@ import { randomUUID } from "node:crypto";
  * A freed slot is announced on `{prefix}:gpu-slot-freed` (payload: the
  * upstream), so a process with requests waiting for that upstream asks again
  * at once instead of polling. A take that finds every slot taken says so on
- * `{prefix}:gpu-slot-wanted`: a process keeping a given-back slot warm for
- * its own next call lets it go at once, and gives its slots straight back
- * for a while.
+ * `{prefix}:gpu-slot-wanted` (payload: the taker's id, `|`, the upstream):
+ * another process keeping a given-back slot warm for its own next call lets
+ * it go at once, and gives its slots straight back for a while.
  */
 export interface GlobalSlots {
   /** One of `cap` slots of `upstream` across all workers: a lease id, or undefined when all are taken. */
@@ -107,6 +107,8 @@ export function createGlobalSlots(deps: {
   log: Logger;
 }): GlobalSlots {
   const warmMs = deps.warmMs ?? WARM_LEASE_MS;
+  /** Tells this process's own word that it wants a slot from another's: its kept slots serve its own waiting requests anyway. */
+  const selfId = randomUUID();
   const keys = gpuSlotKeys(deps.prefix);
   const held = new Map<string, Set<string>>();
   /** Leases given back but kept for WARM_LEASE_MS, per upstream. */
@@ -138,8 +140,11 @@ export function createGlobalSlots(deps: {
   deps.subscriber.on("message", (from: string, upstream: string) => {
     if (from === channel) for (const listener of listeners) listener(upstream);
     else if (from === wantedChannel) {
-      wantedUntil.set(upstream, Date.now() + WANTED_MEMORY_MS);
-      giveWarmNow(upstream);
+      const separator = upstream.indexOf("|");
+      if (separator < 0 || upstream.slice(0, separator) === selfId) return;
+      const wanted = upstream.slice(separator + 1);
+      wantedUntil.set(wanted, Date.now() + WANTED_MEMORY_MS);
+      giveWarmNow(wanted);
     }
   });
 
@@ -162,7 +167,7 @@ export function createGlobalSlots(deps: {
         return kept.leaseId;
       }
       const leaseId = randomUUID();
-      const taken = (await TAKE(deps.redis, [keys.slots(upstream)], [cap, deps.leaseMs, leaseId, wantedChannel, upstream])) === 1;
+      const taken = (await TAKE(deps.redis, [keys.slots(upstream)], [cap, deps.leaseMs, leaseId, wantedChannel, `${selfId}|${upstream}`])) === 1;
       if (!taken) return undefined;
       const leases = held.get(upstream) ?? new Set<string>();
       leases.add(leaseId);
