@@ -29,6 +29,21 @@ function workerSlots(prefix: string, leaseMs = 15_000, warmMs?: number): GlobalS
 
 const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Two worker processes on one upstream: `mine` keeps a given-back slot far
+ * longer than a test runs (only the other's word can free it); `freed`
+ * records what `theirs` hears of freed slots. Resolves once both listen.
+ */
+async function keeperAndOther() {
+  const prefix = `gs${++prefixCounter}`;
+  const mine = workerSlots(prefix, 15_000, 600_000);
+  const theirs = workerSlots(prefix);
+  const freed: string[] = [];
+  theirs.onFreed((upstream) => freed.push(upstream));
+  await after(100); // the subscriptions are set up
+  return { mine, theirs, freed };
+}
+
 describe("global GPU slots", () => {
   it("never hand out more than the cap across processes, and take back what is given", async () => {
     const prefix = `gs${++prefixCounter}`;
@@ -77,13 +92,7 @@ describe("global GPU slots", () => {
   });
 
   it("let a slot kept for this process's next call go at once when another process finds every slot taken", async () => {
-    const prefix = `gs${++prefixCounter}`;
-    // Kept far longer than the test runs: only the other process's word can free it.
-    const mine = workerSlots(prefix, 15_000, 600_000);
-    const theirs = workerSlots(prefix);
-    const freed: string[] = [];
-    theirs.onFreed((upstream) => freed.push(upstream));
-    await after(100); // the subscriptions are set up
+    const { mine, theirs, freed } = await keeperAndOther();
     const lease = await mine.take("gpu", 1);
     mine.give("gpu", lease!);
     expect(await theirs.take("gpu", 1)).toBeUndefined();
@@ -92,12 +101,7 @@ describe("global GPU slots", () => {
   });
 
   it("give a slot straight back, not kept, while another process waits for one", async () => {
-    const prefix = `gs${++prefixCounter}`;
-    const mine = workerSlots(prefix, 15_000, 600_000);
-    const theirs = workerSlots(prefix);
-    const freed: string[] = [];
-    theirs.onFreed((upstream) => freed.push(upstream));
-    await after(100); // the subscriptions are set up
+    const { mine, theirs, freed } = await keeperAndOther();
     const lease = await mine.take("gpu", 1);
     expect(await theirs.take("gpu", 1)).toBeUndefined(); // waits from now on
     // Word of it reaches the holder now; should it come after the give, the kept slot goes back then.
@@ -108,9 +112,7 @@ describe("global GPU slots", () => {
   });
 
   it("keep a given-back slot for this process's own waiting request, which it serves anyway", async () => {
-    const prefix = `gs${++prefixCounter}`;
-    const mine = workerSlots(prefix, 15_000, 600_000);
-    await after(100); // the subscription is set up
+    const { mine } = await keeperAndOther();
     const lease = await mine.take("gpu", 1);
     expect(await mine.take("gpu", 1)).toBeUndefined(); // its own second request waits
     await after(50); // its own word of that has come back
