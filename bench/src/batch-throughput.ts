@@ -3,7 +3,8 @@
 // zero-latency simulator, how long a small batch waits while the large one
 // drains, and upstream utilization against K slots of T ms, on the worker
 // processes a deployment runs (2: compose's replicas, the k8s minimum); then
-// the dispatch rate of one worker process alone. One run, one machine.
+// dispatch, peak memory and utilization of one worker process alone. One
+// run, one machine.
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";

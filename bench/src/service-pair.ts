@@ -1,6 +1,7 @@
-// Starts one API and one or more worker processes as the benchmarks need them: same
-// environment for both, ready when their /readyz answers, logs to files;
-// and the simulated GPU servers they call, with the model library naming them.
+// Starts one API and one or more worker processes as the benchmarks need
+// them: the same environment for all, ready when their /readyz answers, logs
+// to files; and the simulated GPU servers they call, with the model library
+// naming them.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
