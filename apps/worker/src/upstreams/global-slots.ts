@@ -111,7 +111,7 @@ export function createGlobalSlots(deps: {
   const selfId = randomUUID();
   const keys = gpuSlotKeys(deps.prefix);
   const held = new Map<string, Set<string>>();
-  /** Leases given back but kept for WARM_LEASE_MS, per upstream. */
+  /** Leases given back but kept for `warmMs`, per upstream. */
   const warm = new Map<string, Array<{ leaseId: string; timer: NodeJS.Timeout }>>();
   const listeners: Array<(upstream: string) => void> = [];
   /** Until when another process is known to wait for a slot, per upstream (epoch ms). */
@@ -137,16 +137,19 @@ export function createGlobalSlots(deps: {
   void deps.subscriber
     .subscribe(channel, wantedChannel)
     .catch((error: unknown) => deps.log.warn({ err: error }, "could not subscribe to freed GPU slots; waiting requests will poll"));
-  deps.subscriber.on("message", (from: string, upstream: string) => {
-    if (from === channel) for (const listener of listeners) listener(upstream);
-    else if (from === wantedChannel) {
-      const separator = upstream.indexOf("|");
-      if (separator < 0 || upstream.slice(0, separator) === selfId) return;
-      const wanted = upstream.slice(separator + 1);
-      wantedUntil.set(wanted, Date.now() + WANTED_MEMORY_MS);
-      giveWarmNow(wanted);
-    }
+  deps.subscriber.on("message", (from: string, payload: string) => {
+    if (from === channel) for (const listener of listeners) listener(payload);
+    else if (from === wantedChannel) onWanted(payload);
   });
+
+  /** `{taker id}|{upstream}`: from another process, its slots go back at once for a while. */
+  function onWanted(payload: string): void {
+    const separator = payload.indexOf("|");
+    if (separator < 0 || payload.slice(0, separator) === selfId) return;
+    const upstream = payload.slice(separator + 1);
+    wantedUntil.set(upstream, Date.now() + WANTED_MEMORY_MS);
+    giveWarmNow(upstream);
+  }
 
   // Renew well before a lease would lapse, so a slow Redis round trip never frees a slot that is in use.
   const renewTimer = setInterval(() => {
