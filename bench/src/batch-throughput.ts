@@ -10,7 +10,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { FINAL_BATCH_STATUSES, MAX_BATCH_LINES, submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
 import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
-import { peakRssMegabytes } from "./cpu-usage.ts";
+import { largestPeakRssMegabytes, peakRssMegabytes } from "./cpu-usage.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -53,11 +53,6 @@ async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): P
   return (at - started) / 1000;
 }
 
-/** The largest peak RSS among the stack's worker processes. */
-async function workerPeakMegabytes(stack: BatchStack): Promise<number> {
-  return Math.max(...(await Promise.all(stack.pids.workers.map((pid) => peakRssMegabytes(pid)))));
-}
-
 /**
  * Submits `bigPath` and waits for it to end; `whileDraining` runs once the
  * batch is in progress. Dispatch is timed from in_progress to the end.
@@ -89,12 +84,12 @@ async function measure(dir: string, bigPath: string, workers: number, options: {
   const stack = await startBatchStack({ workDir: join(dir, `workers-${workers}`), slots: SLOTS, slotLatencyMs: SLOT_LATENCY_MS, workers });
   try {
     const alone = await smallBatchSeconds(stack, dir, `alone-${workers}`);
-    const before = { api: await peakRssMegabytes(stack.pids.api), worker: await workerPeakMegabytes(stack) };
+    const before = { api: await peakRssMegabytes(stack.pids.api), worker: await largestPeakRssMegabytes(stack.pids.workers) };
     let during = Number.NaN;
     const big = await drainBigBatch(stack, bigPath, async () => {
       during = await smallBatchSeconds(stack, dir, `during-${workers}`);
     });
-    const peak = { api: await peakRssMegabytes(stack.pids.api), worker: await workerPeakMegabytes(stack) };
+    const peak = { api: await peakRssMegabytes(stack.pids.api), worker: await largestPeakRssMegabytes(stack.pids.workers) };
     const achieved = await slotsThroughput(stack, dir, `slots-${workers}`);
     const direct = options.direct ? await directSlotsThroughput(stack, UTILIZATION_LINES) : Number.NaN;
     return { ...big, alone, during, before, peak, achieved, direct };

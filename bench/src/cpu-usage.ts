@@ -76,6 +76,11 @@ export async function peakRssMegabytes(pid: number): Promise<number> {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]) / 1000;
 }
 
+/** The largest peak RSS among processes of one role (e.g. every worker), in MB. */
+export async function largestPeakRssMegabytes(pids: readonly number[]): Promise<number> {
+  return Math.max(...(await Promise.all(pids.map((pid) => peakRssMegabytes(pid)))));
+}
+
 /** The redis-server listening on `port`: it names itself "redis-server 127.0.0.1:<port>". */
 export async function findRedisPid(port: number): Promise<number | undefined> {
   try {

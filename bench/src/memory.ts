@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { FINAL_BATCH_STATUSES, MAX_BATCH_LINES, submitBatch, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
 import { startBatchStack, stopBatchStack, ZERO_MODEL } from "./batch-stack.ts";
-import { peakRssMegabytes } from "./cpu-usage.ts";
+import { largestPeakRssMegabytes, peakRssMegabytes } from "./cpu-usage.ts";
 import { failureCount, runClosedLoop } from "./load.ts";
 import { LARGE_MODEL, startStack, stopStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
@@ -44,8 +44,7 @@ interface PeakFigures {
 
 /** Peak RSS of the API and of the largest worker. */
 async function peaks(pids: { api: number; worker: number; workers?: number[] }): Promise<{ api: number; worker: number }> {
-  const workers = await Promise.all((pids.workers ?? [pids.worker]).map((pid) => peakRssMegabytes(pid)));
-  return { api: await peakRssMegabytes(pids.api), worker: Math.max(...workers) };
+  return { api: await peakRssMegabytes(pids.api), worker: await largestPeakRssMegabytes(pids.workers ?? [pids.worker]) };
 }
 
 async function largeB64Requests(workDir: string) {
