@@ -27,7 +27,7 @@ export function JobsPage(props: { client: ApiClient }) {
         <p>No jobs yet. Generate something in the <Link to="/playground">Playground</Link>.</p>
       ) : (
         <div class="table-wrap">
-          <table class="table jobs">
+          <table class="table jobs stacked">
             <caption class="visually-hidden">Recent generation jobs</caption>
             <thead>
               <tr>
@@ -44,25 +44,25 @@ export function JobsPage(props: { client: ApiClient }) {
             <tbody>
               {list.data.map((job) => (
                 <tr key={job.id}>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge status={job.status} />
                   </td>
-                  <td class="thumbs">
+                  <td data-label="Images" class="thumbs">
                     {(job.data ?? []).slice(0, 4).map((image, index) => {
                       const source = imageSource(image);
                       return source ? <img key={index} src={source} alt={`Image ${index + 1} of job ${job.id}`} width={48} height={48} /> : null;
                     })}
                   </td>
-                  <td class="prompt">
+                  <td data-label="Prompt" class="prompt">
                     <Link to={`/jobs/${encodeURIComponent(job.id)}`}>{job.prompt ?? job.id}</Link>
                   </td>
-                  <td>
+                  <td data-label="Model">
                     <code>{job.model}</code>
                   </td>
-                  <td>{job.size ?? "—"}</td>
-                  <td>{job.n ?? "—"}</td>
-                  <td>{formatTime(job.created_at)}</td>
-                  <td>{formatDuration(job.created_at, job.completed_at)}</td>
+                  <td data-label="Size">{job.size ?? "—"}</td>
+                  <td data-label="n">{job.n ?? "—"}</td>
+                  <td data-label="Created">{formatTime(job.created_at)}</td>
+                  <td data-label="Duration">{formatDuration(job.created_at, job.completed_at)}</td>
                 </tr>
               ))}
             </tbody>

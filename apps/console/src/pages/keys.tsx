@@ -39,7 +39,7 @@ export function KeysPage(props: { client: ApiClient }) {
       <ErrorMessage error={error ?? keys.error} />
       {keys.data ? (
         <div class="table-wrap">
-          <table class="table keys">
+          <table class="table keys stacked">
             <caption class="visually-hidden">Keys of this workspace</caption>
             <thead>
               <tr>
@@ -163,14 +163,14 @@ function KeyRow(props: {
   return (
     <tr>
       <th scope="row">{key.name}</th>
-      <td>
+      <td data-label="Key">
         <code>{key.prefix}</code>
       </td>
-      <td>{key.role}</td>
-      <td>{formatTime(key.created_at)}</td>
-      <td>{formatTime(key.last_used_at)}</td>
-      <td>{revoked ? `revoked ${formatTime(key.revoked_at)}` : key.expires_at ? formatTime(key.expires_at) : "never"}</td>
-      <td class="key-actions">
+      <td data-label="Role">{key.role}</td>
+      <td data-label="Created">{formatTime(key.created_at)}</td>
+      <td data-label="Last used">{formatTime(key.last_used_at)}</td>
+      <td data-label="Expires">{revoked ? `revoked ${formatTime(key.revoked_at)}` : key.expires_at ? formatTime(key.expires_at) : "never"}</td>
+      <td data-label="Actions" class="key-actions">
         {revoked ? null : props.confirming === "revoke" ? (
           <span class="confirm">
             <span>Revoke {key.name}? Calls with it fail at once.</span>

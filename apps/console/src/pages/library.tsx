@@ -89,7 +89,7 @@ function ModelCard(props: { model: ModelObjectWire; health: ModelHealth | undefi
       </dl>
       {parameters.length > 0 ? (
         <div class="table-wrap">
-        <table class="table">
+        <table class="table stacked">
           <caption>Parameters of {model.id}</caption>
           <thead>
             <tr>
@@ -106,9 +106,9 @@ function ModelCard(props: { model: ModelObjectWire; health: ModelHealth | undefi
                   <code>{name}</code>
                   {spec.description ? <div class="muted">{spec.description}</div> : null}
                 </th>
-                <td>{spec.type}</td>
-                <td>{constraint(spec)}</td>
-                <td>model default</td>
+                <td data-label="Type">{spec.type}</td>
+                <td data-label="Range or choices">{constraint(spec)}</td>
+                <td data-label="Default">model default</td>
               </tr>
             ))}
           </tbody>
