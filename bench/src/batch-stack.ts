@@ -4,6 +4,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { findRedisPid } from "./cpu-usage.ts";
 import { startServicePair, startSimulator, writeSimulatorCatalog } from "./service-pair.ts";
 
 const API_KEY = "bench-batch-key-3c9a1e5b2d4c6a7f";
@@ -19,8 +20,8 @@ export interface BatchStack {
   apiMetricsUrl: string;
   workerMetricsUrl: string;
   redisUrl: string;
-  /** `worker` is the first worker's; `workers` has every one. */
-  pids: { api: number; worker: number; workers: number[] };
+  /** `worker` is the first worker's; `workers` has every one; `zeroSimulator` serves the zero-latency model. */
+  pids: { api: number; worker: number; workers: number[]; redis: number | undefined; zeroSimulator: number };
 }
 
 /** `workers`: worker processes sharing the queue and the GPU slots (default 1). */
@@ -28,13 +29,13 @@ export async function startBatchStack(options: { workDir: string; slots: number;
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const [zeroUrl, slotsUrl] = await Promise.all([
+  const [zero, slots] = await Promise.all([
     startSimulator("sim-zero", {}, logDir),
     startSimulator("sim-slots", { SIM_LATENCY_MS: String(options.slotLatencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir),
   ]);
   const catalogPath = await writeSimulatorCatalog(options.workDir, [
-    { id: ZERO_MODEL, upstream: "sim-zero", url: zeroUrl, slots: 256 },
-    { id: SLOTS_MODEL, upstream: "sim-slots", url: slotsUrl, slots: options.slots },
+    { id: ZERO_MODEL, upstream: "sim-zero", url: zero.url, slots: 256 },
+    { id: SLOTS_MODEL, upstream: "sim-slots", url: slots.url, slots: options.slots },
   ]);
   const common = {
     REDIS_URL: redis.url,
@@ -47,11 +48,11 @@ export async function startBatchStack(options: { workDir: string; slots: number;
   return {
     apiUrl: pair.apiUrl,
     apiKey: API_KEY,
-    slotsSimulatorUrl: slotsUrl,
+    slotsSimulatorUrl: slots.url,
     apiMetricsUrl: pair.apiMetricsUrl,
     workerMetricsUrl: pair.workerMetricsUrl,
     redisUrl: redis.url,
-    pids: { api: pair.apiPid, worker: pair.workerPid, workers: pair.workerPids },
+    pids: { api: pair.apiPid, worker: pair.workerPid, workers: pair.workerPids, redis: await findRedisPid(redis.port), zeroSimulator: zero.pid },
   };
 }
 

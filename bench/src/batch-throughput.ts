@@ -9,8 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { FINAL_BATCH_STATUSES, MAX_BATCH_LINES, submitBatch, untilAllLinesDone, untilBatchStatus, writeBatchInput } from "./batch-client.ts";
+import { commandCounts, resetCommandCounts } from "./redis-stats.ts";
 import { startBatchStack, stopBatchStack, SLOTS_MODEL, ZERO_MODEL, type BatchStack } from "./batch-stack.ts";
-import { largestPeakRssMegabytes, peakRssMegabytes } from "./cpu-usage.ts";
+import { cpuDelta, cpuSnapshot, largestPeakRssMegabytes, peakRssMegabytes, type CpuSeconds } from "./cpu-usage.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -53,19 +54,51 @@ async function smallBatchSeconds(stack: BatchStack, dir: string, tag: string): P
   return (at - started) / 1000;
 }
 
+/** The processes a drained line costs CPU in: the API, every worker, Redis and the zero-latency simulator. */
+function drainPids(stack: BatchStack): Record<string, number> {
+  const { pids } = stack;
+  return {
+    api: pids.api,
+    ...Object.fromEntries(pids.workers.map((pid, index) => [`worker-${index + 1}`, pid])),
+    ...(pids.redis === undefined ? {} : { redis: pids.redis }),
+    simulator: pids.zeroSimulator,
+  };
+}
+
+/** µs of CPU per completed line: API, the workers together, Redis, simulator, and their sum. */
+function cpuPerLine(used: CpuSeconds, lines: number) {
+  const micros = (seconds: number) => (seconds * 1e6) / lines;
+  const workers = Object.entries(used).reduce((sum, [role, seconds]) => (role.startsWith("worker-") ? sum + seconds : sum), 0);
+  const parts = { api: micros(used.api ?? 0), workers: micros(workers), redis: micros(used.redis ?? 0), simulator: micros(used.simulator ?? 0) };
+  return { ...parts, total: parts.api + parts.workers + parts.redis + parts.simulator };
+}
+
 /**
  * Submits `bigPath` and waits for it to end; `whileDraining` runs once the
- * batch is in progress. Dispatch is timed from in_progress to the end.
+ * batch is in progress. Dispatch, and the CPU each process spent per line,
+ * are measured from in_progress to the end.
  */
 async function drainBigBatch(stack: BatchStack, bigPath: string, whileDraining: () => Promise<void>) {
   const submitted = performance.now();
   const { batch, uploadMs } = await submitBatch(stack, bigPath);
   const running = await untilBatchStatus(stack, batch.id, ["in_progress", "failed"], 20);
   if (running.batch.status !== "in_progress") throw new Error(`batch failed validation: ${JSON.stringify(running.batch)}`);
+  const cpuBefore = await cpuSnapshot(drainPids(stack));
+  await resetCommandCounts(stack.redisUrl);
   await whileDraining();
   const done = await untilBatchStatus(stack, batch.id, FINAL_BATCH_STATUSES, 250);
   const counts = done.batch.request_counts;
-  return { uploadMs, ingestSeconds: (running.at - submitted) / 1000, counts, dispatchRate: counts.completed / ((done.at - running.at) / 1000) };
+  const cpu = cpuPerLine(cpuDelta(cpuBefore, await cpuSnapshot(drainPids(stack))), counts.completed);
+  const redis = await commandCounts(stack.redisUrl);
+  const perLine = (value: number) => value / counts.completed;
+  return {
+    uploadMs,
+    ingestSeconds: (running.at - submitted) / 1000,
+    counts,
+    dispatchRate: counts.completed / ((done.at - running.at) / 1000),
+    cpu,
+    redis: { scripts: perLine(redis.scripts), commands: perLine(redis.commands), scriptMicros: perLine(redis.scriptMicros) },
+  };
 }
 
 /** Lines per second a batch of UTILIZATION_LINES gets from the K-slot simulator, from dispatch to the last line's outcome. */
@@ -108,6 +141,10 @@ async function main(): Promise<void> {
     const single = await measure(dir, bigPath, 1, { direct: false });
     const ideal = (SLOTS * 1000) / SLOT_LATENCY_MS;
     const { direct } = fleet;
+    const cpu = ({ api, workers, redis, simulator, total }: ReturnType<typeof cpuPerLine>) =>
+      `${total.toFixed(0)} = workers ${workers.toFixed(0)} + Redis ${redis.toFixed(0)} + API ${api.toFixed(0)} + simulator ${simulator.toFixed(0)}`;
+    const redis = ({ scripts, scriptMicros, commands }: typeof fleet.redis) =>
+      `${scripts.toFixed(1)} scripts (${scriptMicros.toFixed(0)} µs in them), ${commands.toFixed(0)} commands in all`;
     const share = (achieved: number) => `${achieved.toFixed(2)} lines/s = ${((100 * achieved) / ideal).toFixed(1)} %, ${((100 * achieved) / direct).toFixed(1)} % of direct`;
 
     const rows: Array<[string, string, string, boolean | undefined]> = [
@@ -118,6 +155,10 @@ async function main(): Promise<void> {
       [`lines completed / failed (${WORKERS} workers, 1 worker)`, `${fleet.counts.completed} / ${fleet.counts.failed}, ${single.counts.completed} / ${single.counts.failed}`, `${lineCount} / 0`, fleet.counts.completed === lineCount && single.counts.completed === lineCount],
       [`dispatch rate to a zero-latency simulator, ${WORKERS} worker processes`, `${fleet.dispatchRate.toFixed(0)} lines/s`, "≥ 2000 lines/s", fleet.dispatchRate >= 2000],
       ["  one worker process alone", `${single.dispatchRate.toFixed(0)} lines/s`, "", undefined],
+      [`  CPU per line while draining, µs, ${WORKERS} worker processes`, cpu(fleet.cpu), "", undefined],
+      ["  one worker process alone", cpu(single.cpu), "", undefined],
+      [`  Redis per line while draining, ${WORKERS} worker processes`, redis(fleet.redis), "", undefined],
+      ["  one worker process alone", redis(single.redis), "", undefined],
       ["10-line batch alone / while the big one drains", `${fleet.alone.toFixed(2)} s / ${fleet.during.toFixed(2)} s`, "", undefined],
       [`  same simulator driven directly by ${SLOTS} callers (baseline)`, `${direct.toFixed(2)} req/s = ${((100 * direct) / ideal).toFixed(1)} %`, "", undefined],
       [`utilization, ${SLOTS} slots × ${SLOT_LATENCY_MS} ms (ideal ${ideal} lines/s), ${WORKERS} worker processes`, share(fleet.achieved), "≥ 99 % of direct", fleet.achieved / direct >= 0.99],

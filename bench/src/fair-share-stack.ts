@@ -32,7 +32,7 @@ export async function startFairShareStack(options: {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const simUrl = await startSimulator("sim-gpu", { SIM_LATENCY_MS: String(options.latencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir);
+  const simUrl = (await startSimulator("sim-gpu", { SIM_LATENCY_MS: String(options.latencyMs), SIM_MAX_CONCURRENCY: String(options.slots) }, logDir)).url;
   // The model's slots are the GPU's: the service, not the simulator, decides who waits.
   const catalogPath = await writeSimulatorCatalog(options.workDir, [{ id: FAIR_MODEL, upstream: "sim-gpu", url: simUrl, slots: options.slots, timeoutMs: 60_000 }]);
   const pair = await startServicePair({

@@ -12,11 +12,11 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const entry = (app: string, repoRoot: string = REPO_ROOT): string => join(repoRoot, "apps", app, "dist", "main.js");
 
 /** A simulator process on a free loopback port (`SIM_*` settings in `env`); resolves to its base URL once /health answers. */
-export async function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<string> {
+export async function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<{ url: string; pid: number }> {
   const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
-  await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
-  return url;
+  const simulator = await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return { url, pid: simulator.pid };
 }
 
 /**

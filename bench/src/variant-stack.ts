@@ -40,8 +40,8 @@ export async function startVariantStacks(options: {
   const logDir = join(options.workDir, "logs");
   await mkdir(logDir, { recursive: true });
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
-  const simUrl = await startSimulator("sim", {}, logDir);
-  const simLargeUrl = options.largeImages ? await startSimulator("sim-large", { SIM_NOISE: "2" }, logDir) : undefined;
+  const simUrl = (await startSimulator("sim", {}, logDir)).url;
+  const simLargeUrl = options.largeImages ? (await startSimulator("sim-large", { SIM_NOISE: "2" }, logDir)).url : undefined;
   // Slots above the load's concurrency: the service never queues in front of the simulator.
   const catalogPath = await writeSimulatorCatalog(options.workDir, [
     { id: VARIANT_MODEL, upstream: "sim-small", url: simUrl, slots: 256 },
