@@ -290,6 +290,13 @@ describe("the console in Chromium", () => {
       const box = await control.boundingBox();
       expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
     }
+    // Laid out as blocks, it is still a table to assistive technology (Chromium's own accessibility tree).
+    const cdp = await context.newCDPSession(page);
+    const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: Array<{ role?: { value?: unknown } }> };
+    const roles = nodes.map((node) => String(node.role?.value));
+    expect(roles.filter((role) => role === "columnheader")).toHaveLength(7);
+    expect(roles).toEqual(expect.arrayContaining(["table", "row", "rowheader", "cell"]));
+    await cdp.detach();
     await expectAccessible("keys at 390 px");
     await screenshot("keys-390-new-key");
     // Rotating asks for the grace period in the row itself: that form fits too.
