@@ -108,31 +108,34 @@ describe("an upload with more than one file", () => {
 });
 
 describe("a caller hanging up in the middle of a file part we do not keep", () => {
-  it("ends a Files API upload refused for its fields as a bad upload, and the process lives", async () => {
+  /**
+   * Sends `sent` (ending inside a file part the receiver drains), then hangs
+   * up: what the receiver answered, what would have ended the process, and
+   * what it left in its folder.
+   */
+  async function hangUpAfter(sent: string, receive: (req: Request, tmpDir: string) => Promise<unknown>) {
     const tmpDir = scratch();
+    let answer: unknown;
     const failures = await processFailuresDuring(async () => {
       const { req, body } = multipartRequest();
-      const outcome = spoolUpload(req, { maxBytes: 1_000_000, tmpDir }).then(() => "accepted", codeOf);
-      body.write(overTheFieldLimit + partStart("file", "in.jsonl"));
+      const outcome = receive(req, tmpDir).then(() => "accepted", codeOf);
+      body.write(sent);
       await pause();
       body.destroy(new Error("aborted"));
-      expect(await outcome).toBe("invalid_payload");
+      answer = await outcome;
     });
-    expect(failures).toEqual([]);
-    expect(readdirSync(tmpDir)).toEqual([]);
+    return { answer, failures, left: readdirSync(tmpDir) };
+  }
+
+  it("ends a Files API upload refused for its fields as a bad upload, and the process lives", async () => {
+    const outcome = await hangUpAfter(overTheFieldLimit + partStart("file", "in.jsonl"), (req, tmpDir) => spoolUpload(req, { maxBytes: 1_000_000, tmpDir }));
+    expect(outcome).toEqual({ answer: "invalid_payload", failures: [], left: [] });
   });
 
   it("ends an edit with an unexpected file field as a bad upload, and the process lives", async () => {
-    const tmpDir = scratch();
-    const failures = await processFailuresDuring(async () => {
-      const { req, body } = multipartRequest();
-      const outcome = receiveEditUpload(req, { maxImageBytes: 1_000_000, tmpDir }).then(() => "accepted", codeOf);
-      body.write(part("prompt", "a fox") + partStart("not-an-image", "x.png"));
-      await pause();
-      body.destroy(new Error("aborted"));
-      expect(await outcome).toBe("invalid_payload");
-    });
-    expect(failures).toEqual([]);
-    expect(readdirSync(tmpDir)).toEqual([]);
+    const outcome = await hangUpAfter(part("prompt", "a fox") + partStart("not-an-image", "x.png"), (req, tmpDir) =>
+      receiveEditUpload(req, { maxImageBytes: 1_000_000, tmpDir }),
+    );
+    expect(outcome).toEqual({ answer: "invalid_payload", failures: [], left: [] });
   });
 });
