@@ -18,11 +18,11 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { getFreePort, startNodeService } from "@imagegen/local-services";
 import { Pool } from "undici";
 import { roundOrder } from "./alternate.ts";
 import { emptyResult, failureCount, mergeInto, runClosedLoop, type LoadResult, type RequestSpec } from "./load.ts";
 import { portkeyHeaders, startPortkeyGateway } from "./portkey.ts";
+import { startOnFreePort } from "./service-pair.ts";
 import { SMALL_MODEL, startStack, stopStack } from "./stack.ts";
 import { summarize } from "./stats.ts";
 
@@ -42,10 +42,7 @@ function jsonSpec(headers: Record<string, string>, body: object): RequestSpec {
 }
 
 async function startFloorService(role: string, env: Record<string, string>, logDir: string): Promise<string> {
-  const port = await getFreePort();
-  const url = `http://127.0.0.1:${port}`;
-  await startNodeService({ name: role, entry: FLOOR_ENTRY, env: { FLOOR_ROLE: role, PORT: String(port), ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${role}.log`) });
-  return url;
+  return (await startOnFreePort(role, FLOOR_ENTRY, (port) => ({ FLOOR_ROLE: role, PORT: String(port), ...env }), logDir)).url;
 }
 
 async function main(): Promise<number> {

@@ -11,12 +11,21 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** An app's built entry point, of this checkout or of another build of the service (`repoRoot`). */
 export const entry = (app: string, repoRoot: string = REPO_ROOT): string => join(repoRoot, "apps", app, "dist", "main.js");
 
-/** A simulator process on a free loopback port (`SIM_*` settings in `env`); resolves to its base URL once /health answers. */
-export async function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<{ url: string; pid: number }> {
+/**
+ * A Node process on a free loopback port, its environment made from that
+ * port; resolves to its base URL and pid once `{url}/health` answers. Logs
+ * to `{logDir}/{name}.log`.
+ */
+export async function startOnFreePort(name: string, entryPath: string, env: (port: number) => Record<string, string>, logDir: string): Promise<{ url: string; pid: number }> {
   const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
-  const simulator = await startNodeService({ name, entry: entry("simulator"), env: { SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
-  return { url, pid: simulator.pid };
+  const started = await startNodeService({ name, entry: entryPath, env: env(port), readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
+  return { url, pid: started.pid };
+}
+
+/** A simulator process on a free loopback port (`SIM_*` settings in `env`). */
+export function startSimulator(name: string, env: Record<string, string>, logDir: string): Promise<{ url: string; pid: number }> {
+  return startOnFreePort(name, entry("simulator"), (port) => ({ SIM_PORT: String(port), SIM_HOST: "127.0.0.1", ...env }), logDir);
 }
 
 /**

@@ -3,8 +3,8 @@
 // child process so the load generator never shares an event loop with them.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { getFreePort, startNodeService, startRedisServer, stopAll } from "@imagegen/local-services";
-import { entry, startServicePair } from "./service-pair.ts";
+import { startRedisServer, stopAll } from "@imagegen/local-services";
+import { startServicePair, startSimulator } from "./service-pair.ts";
 
 
 export const LARGE_MODEL = "bench-large";
@@ -52,22 +52,13 @@ function catalogYaml(simLargeUrl: string, simSmallUrl: string): string {
 `;
 }
 
-async function startSimulator(name: string, noise: number | undefined, logDir: string) {
-  const port = await getFreePort();
-  const env: Record<string, string> = { SIM_PORT: String(port), SIM_HOST: "127.0.0.1" };
-  if (noise !== undefined) env.SIM_NOISE = String(noise);
-  const url = `http://127.0.0.1:${port}`;
-  const process = await startNodeService({ name, entry: entry("simulator"), env, readyUrl: `${url}/health`, logFile: join(logDir, `${name}.log`) });
-  return { url, pid: process.pid };
-}
-
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.workDir, "logs");
   const redis = await startRedisServer({ dataDir: join(options.workDir, "redis"), appendOnly: true, logFile: join(logDir, "redis.log") });
   // noise 2 at 1024x1024 gives a ~1.05 MB PNG; the default noise keeps 64x64 tiny anyway.
   const [simLarge, simSmall] = await Promise.all([
-    startSimulator("sim-large", 2, logDir),
-    startSimulator("sim-small", undefined, logDir),
+    startSimulator("sim-large", { SIM_NOISE: "2" }, logDir),
+    startSimulator("sim-small", {}, logDir),
   ]);
   const catalogPath = join(options.workDir, "models.yaml");
   await writeFile(catalogPath, catalogYaml(simLarge.url, simSmall.url));
